@@ -1,0 +1,76 @@
+# Convex score matching: the two commands are `make book` and `make test`.
+SHELL := /bin/bash
+.ONESHELL:
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXECUTE ?= 0
+PORT ?= 8888
+
+# Deterministic numerics everywhere: one thread for BLAS/OpenMP/torch, fixed hash seed, headless matplotlib.
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+export OPENBLAS_NUM_THREADS := 1
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export JUPYTER_PLATFORM_DIRS := 1
+
+NOTEBOOKS := $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' -not -path 'notebooks/assignments/*' 2>/dev/null | sort)
+NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env --nbval-cell-timeout=600
+
+.PHONY: help venv book test test-lib test-notebooks test-build test-browser lab execute clean benchmarks
+
+help:
+	@echo "make book        build the HTML book into _build/html (EXECUTE=1 re-runs every notebook)"
+	@echo "make test        library tests, nbval on every notebook, then a warnings-as-errors build"
+	@echo "make lab         open the notebooks in JupyterLab (PORT=$(PORT))"
+	@echo "make execute     re-execute notebooks in place and store outputs (NB=path to pick one)"
+	@echo "make benchmarks  run the performance benchmarks (not part of make test)"
+
+# (Re)create .venv when it is missing or older than requirements.txt / pyproject.toml.
+$(STAMP): requirements.txt pyproject.toml
+	set -e
+	if [ ! -x $(BIN)/python ]; then $(PYTHON) -m venv $(VENV); fi
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	if $(BIN)/python -m pip list 2>/dev/null | grep -iE '^(nvidia|triton|cuda)' ; then \
+	  echo "error: CUDA packages were installed; install torch's CPU build (see README)"; exit 1; fi
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (convexscore)" > /dev/null
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+book: $(STAMP)
+	set -e
+	$(BIN)/python tools/build_book.py $(if $(filter 1,$(EXECUTE)),--execute,)
+	echo "The book is built: open file://$$(pwd)/_build/html/index.html"
+
+test: $(STAMP)
+	set -e
+	$(BIN)/python -m pytest -q tests
+	$(MAKE) --no-print-directory test-notebooks
+	$(MAKE) --no-print-directory book
+	$(BIN)/python -m pytest -q -m browser tests/browser --browser-required=$${CI:-false}
+
+test-lib: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest -q $(NBVAL) $(NOTEBOOKS)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) notebooks
+
+execute: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py $(if $(NB),$(NB),$(NOTEBOOKS))
+
+benchmarks: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,19 @@
+"""convexscore: exact convex training of two-layer score networks, and the labs of the book *Convex score matching*.
+
+The public surface is re-exported here. Each block below belongs to one part of the library.
+"""
+# --- network and objectives (foundation) ---
+from .network import TwoLayerNet, activation_fn, denoising_score_matching_loss, score_matching_loss
+from .sampling import LangevinRun, gaussian_ula_stationary_variance, langevin
+
+# --- univariate convex programs (issue 3) ---
+
+# --- lab bench: Adam baselines, samplers, metrics, figures (issue 4) ---
+
+# --- multivariate: arrangements and programs (issue 5) ---
+
+# --- fast 1-D solver and paths (issue 10) ---
+
+# --- kernel view (issue 11) ---
+
+__version__ = "0.1.0"

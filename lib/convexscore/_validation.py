@@ -1,0 +1,48 @@
+"""Input checks shared by the whole package: every public function turns bad input into a clear ValueError."""
+from __future__ import annotations
+
+import numpy as np
+
+ACTIVATIONS = ("relu", "abs")
+
+
+def check_activation(activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown activation {activation!r}: use one of {ACTIVATIONS} "
+            "('relu' for max(0, u), 'abs' for |u|)"
+        )
+    return activation
+
+
+def as_samples(x, name: str = "x", min_points: int = 1) -> tuple[np.ndarray, bool]:
+    """Return ``(X, univariate)``: ``X`` of shape (n, d) in float64, and whether ``x`` was given as shape (n,).
+
+    Raises ValueError for NaN or inf, wrong dimensionality, or fewer than ``min_points`` points.
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim == 1:
+        X, univariate = arr[:, None], True
+    elif arr.ndim == 2:
+        X, univariate = arr, False
+    else:
+        raise ValueError(f"{name} must have shape (n,) for 1-D data or (n, d); got shape {arr.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{name} contains NaN or inf; remove or impute those entries first")
+    if X.shape[0] < min_points:
+        raise ValueError(f"{name} has {X.shape[0]} point(s); at least {min_points} are needed")
+    return X, univariate
+
+
+def check_positive(value: float, name: str) -> float:
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0; got {value}")
+    return value
+
+
+def check_nonnegative(value: float, name: str) -> float:
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0; got {value}")
+    return value

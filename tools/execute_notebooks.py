@@ -1,0 +1,51 @@
+"""Execute notebooks in place with the pinned environment and store their outputs (what nbval compares).
+
+Usage: ``python tools/execute_notebooks.py notebooks/01-langevin.ipynb [...]`` (``make execute NB=...``).
+Records each notebook's wall time in ``notebooks/runtimes.json`` for the Reproducibility page.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNTIMES = ROOT / "notebooks" / "runtimes.json"
+
+
+def execute(path: Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    for cell in nb.cells:  # stderr in a stored output would make nbval fail on any machine
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                raise RuntimeError(f"{path}: a cell wrote to stderr:\n{out.get('text')}")
+    nbformat.write(nb, path)
+    return seconds
+
+
+def main(paths: list[str]) -> int:
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    runtimes = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
+    for p in paths:
+        path = Path(p).resolve()
+        seconds = execute(path)
+        key = str(path.relative_to(ROOT))
+        runtimes[key] = {"seconds": round(seconds, 1), "date": dt.date.today().isoformat()}
+        print(f"{key}: {seconds:.1f} s")
+        RUNTIMES.write_text(json.dumps(runtimes, indent=1, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
