@@ -7,6 +7,24 @@ from .network import TwoLayerNet, activation_fn, denoising_score_matching_loss, 
 from .sampling import LangevinRun, gaussian_ula_stationary_variance, langevin
 
 # --- univariate convex programs (issue 3) ---
+from .univariate import (
+    Certificate,
+    ConvexFit,
+    PiecewiseLinearScore,
+    SolverError,
+    fit_denoising_score_matching,
+    fit_score_matching,
+    gaussian_skip_network,
+    gaussian_skip_threshold,
+    gaussian_skip_value,
+    piecewise_linear,
+    two_neuron_network,
+    two_neuron_score,
+    two_neuron_threshold,
+    two_neuron_value,
+    unboundedness_threshold,
+    zero_network_threshold,
+)
 
 # --- lab bench: Adam baselines, samplers, metrics, figures (issue 4) ---
 
@@ -15,5 +33,8 @@ from .sampling import LangevinRun, gaussian_ula_stationary_variance, langevin
 # --- fast 1-D solver and paths (issue 10) ---
 
 # --- kernel view (issue 11) ---
+from . import kernel
+from .kernel import (compare_network_and_kernel, dsm_regression_data, empirical_ntk, kernel_gd_path, ou_dsm_data,
+                     relu_ntk, rwy_stopping_rule)
 
 __version__ = "0.1.0"
