@@ -1,10 +1,13 @@
 """Langevin samplers (numpy, vectorised over chains).
 
 Algorithm 2 of the paper (unadjusted Langevin algorithm, ULA) in its form
-``x <- x + (step/2) s(x) + sqrt(step) z`` with ``z ~ N(0, I)``.
+``x <- x + (step/2) s(x) + sqrt(step) z`` with ``z ~ N(0, I)``; Algorithm 3 (annealed Langevin) on top of it;
+step sizes from the score's Lipschitz constant with a stability check; and a fused fast path for the
+piecewise-linear 1-D scores of fitted networks (:class:`PiecewiseLinearScore`).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,41 +32,117 @@ class LangevinRun:
 def langevin(
     score: Callable[[np.ndarray], np.ndarray],
     x0,
-    step: float,
+    step: float | None,
     n_steps: int,
     rng: np.random.Generator | int | None = None,
     thin: int | None = None,
+    lipschitz: float | None = None,
+    on_unstable: str = "warn",
+    fast: bool = True,
 ) -> LangevinRun:
-    """Run ULA chains ``x <- x + (step/2) score(x) + sqrt(step) z`` in parallel.
+    """Run ULA chains ``x <- x + (step/2) score(x) + sqrt(step) z`` in parallel (Algorithm 2).
 
     ``score`` maps an array shaped like ``x0`` to an array of the same shape; ``x0`` is (n_chains,) or
     (n_chains, d). With ``thin=k`` the state after every k-th step (and the initial state) is kept.
+
+    ``step=None`` takes :func:`default_step` (``0.1 / L``). When the Lipschitz constant ``L`` is known (a
+    :class:`PiecewiseLinearScore`, a 1-D ``TwoLayerNet``, or ``lipschitz=`` given) a step ``>= 4 / L`` triggers
+    ``on_unstable``: ``"warn"`` (an :class:`UnstableStepWarning`), ``"raise"`` or ``"ignore"``.
+    1-D piecewise-linear scores with a stable step use a fused kernel (``fast=False`` forces the generic loop);
+    both consume the random stream identically, so the same seed gives the same chains up to rounding.
     """
-    step = check_positive(step, "step")
+    from .network import TwoLayerNet
+
     if int(n_steps) != n_steps or n_steps < 0:
         raise ValueError(f"n_steps must be a non-negative integer; got {n_steps}")
     if thin is not None and (int(thin) != thin or thin < 1):
         raise ValueError(f"thin must be a positive integer or None; got {thin}")
     X, univariate = as_samples(x0, name="x0")
+    if isinstance(score, TwoLayerNet) and score.dim == 1 and univariate:
+        score = PiecewiseLinearScore.from_network(score)
+    L = lipschitz_constant(score) if lipschitz is None else float(lipschitz)
+    step = default_step(score, L) if step is None else check_positive(step, "step")
+    stable = check_step(step, L, on_unstable)
     x = X[:, 0].copy() if univariate else X.copy()
-    rng = np.random.default_rng(rng)
-    sqrt_step = np.sqrt(step)
-    kept, kept_steps = ([x.copy()], [0]) if thin else (None, None)
-    for t in range(1, int(n_steps) + 1):
-        s = np.asarray(score(x), dtype=np.float64)
-        if s.shape != x.shape:
-            raise ValueError(f"score returned shape {s.shape} for states of shape {x.shape}; it must return the same shape")
-        x = x + 0.5 * step * s + sqrt_step * rng.standard_normal(x.shape)
-        if thin and t % thin == 0:
-            kept.append(x.copy())
-            kept_steps.append(t)
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    n_steps = int(n_steps)
+    if fast and stable and univariate and isinstance(score, PiecewiseLinearScore):
+        x, kept, kept_steps = _FastULA(score, step).run(x, n_steps, rng, thin)
+    else:
+        sqrt_step = np.sqrt(step)
+        kept, kept_steps = ([x.copy()], [0]) if thin else (None, None)
+        for t in range(1, n_steps + 1):
+            s = np.asarray(score(x), dtype=np.float64)
+            if s.shape != x.shape:
+                raise ValueError(f"score returned shape {s.shape} for states of shape {x.shape}; it must return the same shape")
+            x = x + 0.5 * step * s + sqrt_step * rng.standard_normal(x.shape)
+            if thin and t % thin == 0:
+                kept.append(x.copy())
+                kept_steps.append(t)
     if not np.all(np.isfinite(x)):
         raise FloatingPointError(
             f"Langevin chains diverged (non-finite states) with step={step}: the step is too large for this score; "
-            "reduce it below 2 / L where L is the Lipschitz constant of the score"
+            "reduce it below 4 / L where L is the Lipschitz constant of the score"
         )
     traj = np.stack(kept) if thin else None
     return LangevinRun(samples=x, trajectory=traj, steps=np.asarray(kept_steps) if thin else None)
+
+
+@dataclass(frozen=True)
+class AnnealedLangevinRun:
+    """Result of :func:`annealed_langevin`.
+
+    ``samples``: final states (after the optional denoising step), shaped like ``x0``; ``levels``: the states at the
+    end of each noise level, shape (L, *samples.shape) (before denoising); ``alphas``: the step used at each level.
+    """
+
+    samples: np.ndarray
+    levels: np.ndarray
+    alphas: np.ndarray
+
+
+def annealed_langevin(
+    scores,
+    sigmas,
+    step: float,
+    n_steps_each: int,
+    *,
+    x0,
+    rng: np.random.Generator | int | None = None,
+    denoise: bool = False,
+    on_unstable: str = "warn",
+) -> AnnealedLangevinRun:
+    """Annealed Langevin dynamics (Algorithm 3, after Song & Ermon 2019).
+
+    ``sigmas``: noise levels ``sigma_1 > ... > sigma_L > 0``. ``scores``: a sequence of L callables (the score
+    model of each level, e.g. DSM fits at each ``sigma_i``) or one callable ``score(x, sigma)``. At level ``i``
+    the chains run ``n_steps_each`` ULA steps with ``alpha_i = step * sigma_i^2 / sigma_L^2`` starting where level
+    ``i - 1`` stopped. ``denoise=True`` adds the final denoising step ``x + sigma_L^2 s_L(x)`` (Tweedie's formula),
+    which removes the ``sigma_L`` noise that the last level's score describes. ``x0``: initial states
+    (n_chains,) or (n_chains, d), e.g. uniform draws.
+    """
+    sig = np.asarray(sigmas, dtype=np.float64).reshape(-1)
+    if sig.size == 0 or not np.all(np.isfinite(sig)) or np.any(sig <= 0):
+        raise ValueError(f"sigmas must be a non-empty sequence of finite positive numbers; got {sigmas}")
+    if np.any(np.diff(sig) > 0):
+        raise ValueError("sigmas must be non-increasing (largest noise first): sigma_1 >= ... >= sigma_L")
+    step = check_positive(step, "step")
+    if callable(scores) and not isinstance(scores, (list, tuple)):
+        per_level = [(lambda x, s=s: scores(x, s)) for s in sig]
+    else:
+        per_level = list(scores)
+        if len(per_level) != sig.size:
+            raise ValueError(f"got {len(per_level)} score models for {sig.size} noise levels; pass one per level")
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    alphas = step * sig**2 / sig[-1] ** 2
+    x = np.asarray(x0, dtype=np.float64)
+    levels = []
+    for s_i, a_i in zip(per_level, alphas):
+        x = langevin(s_i, x, a_i, n_steps_each, rng=rng, on_unstable=on_unstable).samples
+        levels.append(x.copy())
+    if denoise:
+        x = x + sig[-1] ** 2 * np.asarray(per_level[-1](x), dtype=np.float64)
+    return AnnealedLangevinRun(samples=x, levels=np.stack(levels), alphas=alphas)
 
 
 def gaussian_ula_stationary_variance(var: float, step: float) -> float:
@@ -76,3 +155,234 @@ def gaussian_ula_stationary_variance(var: float, step: float) -> float:
     if step >= 4 * var:
         raise ValueError(f"ULA is unstable for step >= 4 * var (step={step}, var={var}); no stationary law exists")
     return var / (1.0 - step / (4.0 * var))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Step sizes and stability
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class UnstableStepWarning(UserWarning):
+    """The Langevin step is at or above the stability limit ``4 / L`` of the score's Lipschitz constant ``L``."""
+
+
+def lipschitz_constant(score) -> float | None:
+    """Exact Lipschitz constant of a piecewise-linear 1-D score, or None when it is not known.
+
+    Accepts a :class:`PiecewiseLinearScore`, a 1-D ``TwoLayerNet`` (converted exactly), or any object with a
+    ``lipschitz`` attribute. For other callables it returns None.
+    """
+    from .network import TwoLayerNet
+
+    if isinstance(score, PiecewiseLinearScore):
+        return score.lipschitz
+    if isinstance(score, TwoLayerNet) and score.dim == 1:
+        return PiecewiseLinearScore.from_network(score).lipschitz
+    value = getattr(score, "lipschitz", None)
+    return None if value is None else float(value)
+
+
+def default_step(score, lipschitz: float | None = None, fraction: float = 0.1) -> float:
+    """Default Langevin step ``fraction / L`` from the score's Lipschitz constant ``L`` (exact when piecewise linear).
+
+    With ``fraction = 0.1`` the stationary variance on a Gaussian target ``N(m, s^2)`` (where ``L = 1/s^2``) is
+    ``s^2 / (1 - 0.025)``, a 2.6 % bias; the stability limit is ``step < 4 / L``.
+    """
+    L = lipschitz_constant(score) if lipschitz is None else float(lipschitz)
+    if L is None:
+        raise ValueError("the score's Lipschitz constant is unknown; pass lipschitz=... or choose step explicitly")
+    if not np.isfinite(L) or L <= 0:
+        raise ValueError(f"the score's Lipschitz constant is {L}; a default step needs L > 0, so pass step explicitly")
+    return check_positive(fraction, "fraction") / L
+
+
+def check_step(step: float, lipschitz: float | None, on_unstable: str = "warn") -> bool:
+    """Return True when ``step < 4 / L``. Otherwise warn (``UnstableStepWarning``), raise, or ignore.
+
+    Why ``4 / L``: on a segment where the score has slope ``-L`` one step multiplies deviations by
+    ``1 - step L / 2``, whose modulus exceeds 1 exactly when ``step > 4 / L`` (on a Gaussian, ``step >= 4 var``
+    has no stationary law; see :func:`gaussian_ula_stationary_variance`).
+    """
+    if on_unstable not in ("warn", "raise", "ignore"):
+        raise ValueError(f"on_unstable must be 'warn', 'raise' or 'ignore'; got {on_unstable!r}")
+    if lipschitz is None or lipschitz <= 0 or step * lipschitz < 4.0:
+        return True
+    msg = (f"Langevin step {step:.4g} is unstable for a score with Lipschitz constant {lipschitz:.4g} "
+           f"(need step < 4 / L = {4 / lipschitz:.4g}); chains will oscillate with growing amplitude. "
+           f"Use convexscore.default_step(score) = {0.1 / lipschitz:.4g} or smaller")
+    if on_unstable == "raise":
+        raise ValueError(msg)
+    if on_unstable == "warn":
+        warnings.warn(msg, UnstableStepWarning, stacklevel=3)
+    return False
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Piecewise-linear scores and the fast 1-D Langevin kernel
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class PiecewiseLinearScore:
+    """A continuous piecewise-linear 1-D score ``s(x) = slopes[k] x + intercepts[k]`` on segment ``k``.
+
+    ``knots``: shape (K,), strictly increasing; ``slopes`` and ``intercepts``: shape (K + 1,), segment ``k`` being
+    ``knots[k-1] <= x < knots[k]`` (segment 0 left of the first knot). A fitted 1-D ``TwoLayerNet`` with ReLU or
+    absolute-value activation is exactly of this form: :meth:`from_network`.
+    """
+
+    def __init__(self, knots, slopes, intercepts):
+        knots = np.asarray(knots, dtype=np.float64).reshape(-1)
+        slopes = np.asarray(slopes, dtype=np.float64).reshape(-1)
+        intercepts = np.asarray(intercepts, dtype=np.float64).reshape(-1)
+        K = knots.size
+        if slopes.shape != (K + 1,) or intercepts.shape != (K + 1,):
+            raise ValueError(f"need K + 1 = {K + 1} slopes and intercepts for {K} knots; "
+                             f"got {slopes.size} and {intercepts.size}")
+        for name, arr in (("knots", knots), ("slopes", slopes), ("intercepts", intercepts)):
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"{name} contains NaN or inf")
+        if K > 1 and np.any(np.diff(knots) <= 0):
+            raise ValueError("knots must be strictly increasing; merge or sort them first")
+        self.knots, self.slopes, self.intercepts = knots, slopes, intercepts
+
+    @classmethod
+    def from_network(cls, net) -> "PiecewiseLinearScore":
+        """Exact conversion of a 1-D ``TwoLayerNet``: kinks ``-b1/w1`` (neurons with ``w1 != 0``), and on each
+        segment the slope and intercept summed over the neurons that are active there (plus skip and output bias)."""
+        if net.dim != 1:
+            raise ValueError(f"only 1-D networks are piecewise linear in one variable; this one has d = {net.dim}")
+        w, b, alpha = net.W1[:, 0], net.b1, net.W2[:, 0]
+        v = 0.0 if net.V is None else float(net.V[0, 0])
+        live = (w != 0) & (alpha != 0)
+        knots = np.unique(-b[live] / w[live])
+        const = float(net.b2[0]) + float(np.sum(alpha[w == 0] * (np.maximum(b[w == 0], 0) if net.activation == "relu"
+                                                                  else np.abs(b[w == 0]))))
+        # a point strictly inside every segment: midpoints, and one unit beyond the outer knots
+        if knots.size:
+            probes = np.concatenate([[knots[0] - 1.0], 0.5 * (knots[:-1] + knots[1:]), [knots[-1] + 1.0]])
+        else:
+            probes = np.zeros(1)
+        u = probes[:, None] * w[None, live] + b[None, live]
+        gate = (u >= 0).astype(np.float64) if net.activation == "relu" else np.where(u >= 0, 1.0, -1.0)
+        slopes = gate @ (alpha[live] * w[live]) + v
+        intercepts = gate @ (alpha[live] * b[live]) + const
+        return cls(knots, slopes, intercepts)
+
+    @property
+    def lipschitz(self) -> float:
+        """Exact Lipschitz constant ``max_k |slopes[k]|``."""
+        return float(np.max(np.abs(self.slopes)))
+
+    def segment(self, x) -> np.ndarray:
+        """Segment index of each point (``searchsorted``, right side: a point on a knot belongs to the right)."""
+        return np.searchsorted(self.knots, x, side="right")
+
+    def __call__(self, x) -> np.ndarray:
+        """Scores at ``x`` (any shape), exact, by binary search over the knots."""
+        x = np.asarray(x, dtype=np.float64)
+        k = self.segment(x)
+        return self.slopes[k] * x + self.intercepts[k]
+
+    def derivative(self, x) -> np.ndarray:
+        """``s'(x)`` (the right derivative at a knot)."""
+        return self.slopes[self.segment(np.asarray(x, dtype=np.float64))]
+
+    def __repr__(self) -> str:
+        return f"PiecewiseLinearScore(K={self.knots.size} knots, lipschitz={self.lipschitz:.4g})"
+
+
+_CHUNK = 16384  # chains processed per inner pass: ~128 KB per float64 buffer, so the working set stays in L2
+_MAX_CELLS = 1 << 16
+
+
+class _FastULA:
+    """Fused ULA steps for a :class:`PiecewiseLinearScore` (1-D), exact up to rounding.
+
+    State ``y = (x - x0) / h`` on a uniform grid of cells of width ``h`` covering the knots. For each cell the
+    tables hold the segment at the cell's left edge and the (at most one) knot inside it, so a step costs a cast,
+    three gathers, a comparison and a fused update: ``y <- B[j] y + C[j] + (sqrt(step)/h) z`` with
+    ``B = 1 + step a / 2`` and ``C = step (a x0 + c) / (2 h)``. Cells holding two or more knots (knots closer than
+    ``h``) are flagged and their chains are resolved by binary search.
+    Requires a stable step (``step < 4 / L``) so that states stay far inside the integer range between the
+    divergence checks (every 8 steps).
+    """
+
+    def __init__(self, score: PiecewiseLinearScore, step: float):
+        t = score.knots
+        a, c = score.slopes, score.intercepts
+        if t.size == 0:  # a linear score: add a dummy knot with the same line on both sides
+            t, a, c = np.zeros(1), np.repeat(a, 2), np.repeat(c, 2)
+        lo, hi = t[0], t[-1]
+        K = t.size
+        if hi > lo:
+            min_gap = float(np.min(np.diff(t))) if K > 1 else hi - lo
+            G = int(min(_MAX_CELLS - 3, max(8 * K, 64, np.ceil((hi - lo) / min_gap))))
+            h = (hi - lo) / G
+        else:
+            G, h = 1, 1.0
+        self.x0 = lo - h
+        self.h = h
+        ty = (t - self.x0) / h
+        ncell = G + 3
+        cell = np.floor(ty).astype(np.intp)
+        count = np.bincount(cell, minlength=ncell)[:ncell]
+        kc = np.full(ncell, np.inf)
+        one = count[cell] == 1
+        kc[cell[one]] = ty[one]
+        seg_left = np.searchsorted(ty, np.arange(ncell, dtype=np.float64), side="right")
+        B_seg = 1.0 + 0.5 * step * a
+        C_seg = 0.5 * step * (a * self.x0 + c) / h
+        self.ncell = ncell
+        self.kc = kc
+        self.BC = np.column_stack([B_seg[seg_left], C_seg[seg_left]])
+        self.BC_seg = np.column_stack([B_seg, C_seg])
+        multi = np.flatnonzero(count >= 2)
+        self.flag = None
+        if multi.size:
+            flag = np.zeros(ncell + 1, dtype=bool)
+            flag[multi] = True
+            flag[multi + 1] = True
+            self.flag = flag[:ncell]
+        self.ty = ty
+        self.noise_scale = np.sqrt(step) / h
+
+    def run(self, x: np.ndarray, n_steps: int, rng: np.random.Generator, thin: int | None):
+        y = (x - self.x0) / self.h
+        n = y.size
+        C = min(_CHUNK, max(n, 1))
+        ci = np.empty(C, dtype=np.intp)
+        kk = np.empty(C)
+        bb = np.empty(C, dtype=bool)
+        g = np.empty((C, 2))
+        z = np.empty(C)
+        kept, kept_steps = ([x.copy()], [0]) if thin else (None, None)
+        limit = 2.0**48
+        with np.errstate(invalid="ignore", over="ignore"):
+            for t in range(1, n_steps + 1):
+                for s0 in range(0, n, C):
+                    yc = y[s0:s0 + C]
+                    m = yc.size
+                    c_, k_, b_, g_, z_ = ci[:m], kk[:m], bb[:m], g[:m], z[:m]
+                    rng.standard_normal(out=z_)
+                    np.copyto(c_, yc, casting="unsafe")  # trunc == floor for y >= 0; y < 0 lands in cell 0 below
+                    np.take(self.kc, c_, out=k_, mode="clip")
+                    np.greater_equal(yc, k_, out=b_)
+                    c_ += b_
+                    np.take(self.BC, c_, axis=0, out=g_, mode="clip")
+                    if self.flag is not None:
+                        hit = np.flatnonzero(np.take(self.flag, c_, mode="clip"))
+                        if hit.size:
+                            g_[hit] = self.BC_seg[np.searchsorted(self.ty, yc[hit], side="right")]
+                    yc *= g_[:, 0]
+                    yc += g_[:, 1]
+                    z_ *= self.noise_scale
+                    yc += z_
+                if t % 8 == 0 or t == n_steps:
+                    if not np.all(np.abs(y) < limit):  # also catches NaN
+                        raise FloatingPointError(
+                            "Langevin chains diverged: states left every reasonable range; reduce the step "
+                            "or check that the score points inwards far from the data (negative outer slopes)")
+                if thin and t % thin == 0:
+                    kept.append(self.x0 + self.h * y)
+                    kept_steps.append(t)
+        return self.x0 + self.h * y, kept, kept_steps
