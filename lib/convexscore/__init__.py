@@ -7,6 +7,24 @@ from .network import TwoLayerNet, activation_fn, denoising_score_matching_loss, 
 from .sampling import LangevinRun, gaussian_ula_stationary_variance, langevin
 
 # --- univariate convex programs (issue 3) ---
+from .univariate import (
+    Certificate,
+    ConvexFit,
+    PiecewiseLinearScore,
+    SolverError,
+    fit_denoising_score_matching,
+    fit_score_matching,
+    gaussian_skip_network,
+    gaussian_skip_threshold,
+    gaussian_skip_value,
+    piecewise_linear,
+    two_neuron_network,
+    two_neuron_score,
+    two_neuron_threshold,
+    two_neuron_value,
+    unboundedness_threshold,
+    zero_network_threshold,
+)
 
 # --- lab bench: Adam baselines, samplers, metrics, figures (issue 4) ---
 

@@ -1,0 +1,16 @@
+"""Exact convex training of two-layer score networks in one dimension (Zhang & Pilanci, programs (4)-(36))."""
+from .certificate import Certificate, certify
+from .closed_form import (
+    gaussian_skip_network,
+    gaussian_skip_threshold,
+    gaussian_skip_value,
+    two_neuron_network,
+    two_neuron_score,
+    two_neuron_threshold,
+    two_neuron_value,
+    zero_network_threshold,
+)
+from .dictionaries import unboundedness_threshold
+from .fit import DEFAULT_SOLVER, ConvexFit, fit_denoising_score_matching, fit_score_matching
+from .programs import ConvexProgram, SolverError
+from .reconstruct import PiecewiseLinearScore, network_from_solution, piecewise_linear
