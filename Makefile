@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXECUTE ?= 0
 PORT ?= 8888
+LAB_ARGS ?=
 
 # Deterministic numerics everywhere: one thread for BLAS/OpenMP/torch, fixed hash seed, headless matplotlib.
 export OMP_NUM_THREADS := 1
@@ -22,12 +23,13 @@ export JUPYTER_PLATFORM_DIRS := 1
 NOTEBOOKS := $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' -not -path 'notebooks/assignments/*' 2>/dev/null | sort)
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env --nbval-cell-timeout=600
 
-.PHONY: help venv book test test-lib test-notebooks test-build test-browser lab execute clean benchmarks
+.PHONY: help venv book test test-lib test-notebooks test-browser lab execute clean benchmarks
 
 help:
 	@echo "make book        build the HTML book into _build/html (EXECUTE=1 re-runs every notebook)"
 	@echo "make test        library tests, nbval on every notebook, then a warnings-as-errors build"
-	@echo "make lab         open the notebooks in JupyterLab (PORT=$(PORT))"
+	@echo "make lab         open the notebooks in JupyterLab (PORT=$(PORT); extra options in LAB_ARGS)"
+	@echo "make test-lib / test-notebooks / test-browser   the parts of make test"
 	@echo "make execute     re-execute notebooks in place and store outputs (NB=path to pick one)"
 	@echo "make benchmarks  run the performance benchmarks (not part of make test)"
 
@@ -50,21 +52,26 @@ book: $(STAMP)
 	$(BIN)/python tools/build_book.py $(if $(filter 1,$(EXECUTE)),--execute,)
 	echo "The book is built: open file://$$(pwd)/_build/html/index.html"
 
+# Library tests, strict nbval on every notebook, a warnings-as-errors build, then the built pages in a headless
+# browser (they skip without Chromium, except when CI=true: see tests/browser/conftest.py).
 test: $(STAMP)
 	set -e
-	$(BIN)/python -m pytest -q tests
+	$(MAKE) --no-print-directory test-lib
 	$(MAKE) --no-print-directory test-notebooks
 	$(MAKE) --no-print-directory book
-	$(BIN)/python -m pytest -q -m browser tests/browser --browser-required=$${CI:-false}
+	$(MAKE) --no-print-directory test-browser
 
 test-lib: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser
+
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -q tests/browser
 
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest -q $(NBVAL) $(NOTEBOOKS)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) notebooks
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) $(LAB_ARGS) notebooks
 
 execute: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py $(if $(NB),$(NB),$(NOTEBOOKS))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,8 @@ def write_reproducibility_tables() -> None:
 
     runtimes_file = ROOT / "notebooks" / "runtimes.json"
     runtimes = json.loads(runtimes_file.read_text()) if runtimes_file.exists() else {}
+    in_book = set(re.findall(r"file:\s*(notebooks/\S+?)\s*$", (ROOT / "_toc.yml").read_text(), flags=re.M))
+    runtimes = {nb: info for nb, info in runtimes.items() if nb.removesuffix(".ipynb") in in_book}  # pages in the book
     rows = ["| notebook | run time (s, 1 thread) | executed on |", "|---|---|---|"]
     for nb in sorted(runtimes):
         info = runtimes[nb]

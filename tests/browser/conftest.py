@@ -1,0 +1,132 @@
+"""Fixtures for the rendered-book tests: a headless Chromium and the built HTML served on 127.0.0.1.
+
+Without a browser or a built book these tests skip and say why, except under CI (environment variable
+``CI`` set to ``true`` or ``1``, as GitHub Actions and ``.ci/run`` do), where a missing piece is a failure.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))  # BOOK_HTML: test another build
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; fail under CI, where the browser and the build are part of the contract."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI is set, so this is an error, not a skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+def find_browser() -> str | None:
+    explicit = os.environ.get("CHROMIUM")
+    if explicit:
+        return explicit if Path(explicit).exists() else None
+    for name in BROWSER_NAMES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the build directory and records every request with its status code."""
+
+    log: list[tuple[str, int]]
+
+    def log_request(self, code="-", size="-"):  # noqa: D401 - record, do not print
+        self.server.requests.append((self.path.split("?")[0], int(code) if str(code).isdigit() else 0))
+
+    def log_message(self, format, *args):  # keep the test output clean
+        pass
+
+
+class BookServer:
+    def __init__(self, root: Path):
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.requests = []
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def requests(self) -> list[tuple[str, int]]:
+        return self.httpd.requests
+
+    def url(self, page: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{page}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+class Browser:
+    """Headless Chromium driven from the command line (``--dump-dom`` and ``--screenshot``)."""
+
+    FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+             "--disable-dev-shm-usage", "--hide-scrollbars"]
+
+    def __init__(self, executable: str, profile: Path):
+        self.executable = executable
+        self.profile = profile
+
+    def _run(self, extra: list[str], url: str, timeout: float = 90) -> subprocess.CompletedProcess:
+        cmd = [self.executable, *self.FLAGS, f"--user-data-dir={self.profile}", *extra, url]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+
+    def dom(self, url: str, budget_ms: int = 20000) -> str:
+        """The DOM after scripts ran (MathJax typesetting, widget rendering)."""
+        res = self._run(["--window-size=1280,4000", f"--virtual-time-budget={budget_ms}", "--dump-dom"], url)
+        if res.returncode != 0 or "<html" not in res.stdout:
+            raise RuntimeError(f"chromium --dump-dom failed (exit {res.returncode}): {res.stderr[-2000:]}")
+        return res.stdout
+
+    def screenshot(self, url: str, out: Path, size: str = "1280,3000", budget_ms: int = 20000) -> Path:
+        res = self._run([f"--window-size={size}", f"--virtual-time-budget={budget_ms}", f"--screenshot={out}"], url)
+        if res.returncode != 0 or not out.exists():
+            raise RuntimeError(f"chromium --screenshot failed (exit {res.returncode}): {res.stderr[-2000:]}")
+        return out
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    if not (HTML / "index.html").exists():
+        skip_or_fail(f"no built book at {HTML}: run `make book` first")
+    return HTML
+
+
+@pytest.fixture(scope="session")
+def browser():
+    exe = find_browser()
+    if exe is None:
+        skip_or_fail("no headless browser found (looked for $CHROMIUM, " + ", ".join(BROWSER_NAMES)
+                     + "); on Debian: apt-get install chromium")
+    with tempfile.TemporaryDirectory(prefix="csm-chromium-") as profile:
+        yield Browser(exe, Path(profile))
+
+
+@pytest.fixture()
+def book_server(built_book):
+    with BookServer(built_book) as server:
+        yield server
