@@ -84,12 +84,12 @@ def _check_beta(beta, x: np.ndarray, activation: str, skip: bool) -> float:
     return beta
 
 
-def _univariate(x, name: str = "x") -> np.ndarray:
+def _univariate(x, name: str = "x", distinct: bool = True) -> np.ndarray:
     X, univariate = as_samples(x, name=name, min_points=2)
     if not univariate and X.shape[1] != 1:
         raise ValueError(f"{name} must be 1-D data of shape (n,); got shape {np.shape(x)} (use the multivariate module)")
     x = X[:, 0]
-    if np.unique(x).size < 2:
+    if distinct and np.unique(x).size < 2:
         raise ValueError(f"{name} needs at least two distinct values; all {x.size} points are equal")
     return x
 
@@ -99,13 +99,14 @@ def _fit(prog: ConvexProgram, solver: str, objective_name: str) -> ConvexFit:
     z = np.asarray(out.z, dtype=np.float64).reshape(-1)
     if z.shape != (prog.layout.size,) or not np.all(np.isfinite(z)):
         raise RuntimeError(f"solver {solver!r} returned z of shape {z.shape} (expected ({prog.layout.size},)) or non-finite entries")
+    raw_z = z
     z = np.where(np.abs(z) > ZERO_TOL * max(1.0, float(np.max(np.abs(z)))), z, 0.0)
     value = objective(prog, z)
     return ConvexFit(
         value=value,
         net=network_from_solution(prog, z),
         z=z,
-        certificate=certify(prog, z, value),
+        certificate=certify(prog, z, value, extra=(raw_z,)),
         status=out.status,
         knots=prog.knots.u.copy(),
         activation=prog.activation,
@@ -131,7 +132,7 @@ def denoising_program(x, beta: float, sigma: float, noise, activation: str = "re
     check_activation(activation)
     sigma = check_positive(sigma, "sigma")
     beta = check_positive(beta, "beta")
-    x = _univariate(x)
+    x = _univariate(x, distinct=False)
     z = np.asarray(noise, dtype=np.float64)
     if z.shape not in ((x.size,), (x.size, 1)):
         raise ValueError(f"noise has shape {z.shape} but x has {x.size} points; pass one standard normal draw per point")
