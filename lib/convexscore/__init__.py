@@ -27,6 +27,12 @@ from .univariate import (
 )
 
 # --- lab bench: Adam baselines, samplers, metrics, figures (issue 4) ---
+from . import datasets, metrics, plotting
+from .baselines import AdamRun, AdamSweep, sweep_adam, train_adam
+from .metrics import compare_to_target, ks_distance, mmd2, noise_floor, wasserstein1, wasserstein2
+from .sampling import (AnnealedLangevinRun, UnstableStepWarning, annealed_langevin, as_piecewise_linear, check_step,
+                       default_step, lipschitz_constant)
+from .torch_net import TorchTwoLayerNet, torch_dsm_loss, torch_sm_loss, trace_term_gradients
 
 # --- multivariate: arrangements and programs (issue 5) ---
 

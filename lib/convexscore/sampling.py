@@ -48,18 +48,16 @@ def langevin(
     ``step=None`` takes :func:`default_step` (``0.1 / L``). When the Lipschitz constant ``L`` is known (a
     :class:`PiecewiseLinearScore`, a 1-D ``TwoLayerNet``, or ``lipschitz=`` given) a step ``>= 4 / L`` triggers
     ``on_unstable``: ``"warn"`` (an :class:`UnstableStepWarning`), ``"raise"`` or ``"ignore"``.
-    1-D piecewise-linear scores with a stable step use a fused kernel (``fast=False`` forces the generic loop);
+    1-D piecewise-linear scores (see :func:`as_piecewise_linear`) with a stable step use a fused kernel (``fast=False`` forces the generic loop);
     both consume the random stream identically, so the same seed gives the same chains up to rounding.
     """
-    from .network import TwoLayerNet
-
     if int(n_steps) != n_steps or n_steps < 0:
         raise ValueError(f"n_steps must be a non-negative integer; got {n_steps}")
     if thin is not None and (int(thin) != thin or thin < 1):
         raise ValueError(f"thin must be a positive integer or None; got {thin}")
     X, univariate = as_samples(x0, name="x0")
-    if isinstance(score, TwoLayerNet) and score.dim == 1 and univariate:
-        score = PiecewiseLinearScore.from_network(score)
+    pl = as_piecewise_linear(score) if univariate else None
+    score = score if pl is None else pl
     L = lipschitz_constant(score) if lipschitz is None else float(lipschitz)
     step = default_step(score, L) if step is None else check_positive(step, "step")
     stable = check_step(step, L, on_unstable)
@@ -75,7 +73,10 @@ def langevin(
             s = np.asarray(score(x), dtype=np.float64)
             if s.shape != x.shape:
                 raise ValueError(f"score returned shape {s.shape} for states of shape {x.shape}; it must return the same shape")
-            x = x + 0.5 * step * s + sqrt_step * rng.standard_normal(x.shape)
+            with np.errstate(over="ignore", invalid="ignore"):
+                x = x + 0.5 * step * s + sqrt_step * rng.standard_normal(x.shape)
+            if (t % 8 == 0 or t == n_steps) and not np.all(np.isfinite(x)):
+                break  # reported below
             if thin and t % thin == 0:
                 kept.append(x.copy())
                 kept_steps.append(t)
@@ -172,14 +173,28 @@ def lipschitz_constant(score) -> float | None:
     Accepts a :class:`PiecewiseLinearScore`, a 1-D ``TwoLayerNet`` (converted exactly), or any object with a
     ``lipschitz`` attribute. For other callables it returns None.
     """
+    pl = as_piecewise_linear(score)
+    if pl is not None:
+        return pl.lipschitz
+    value = getattr(score, "lipschitz", None)
+    return None if value is None else float(value)
+
+
+def as_piecewise_linear(score) -> "PiecewiseLinearScore | None":
+    """``score`` as a :class:`PiecewiseLinearScore` when it is one exactly, else None.
+
+    Accepted: a :class:`PiecewiseLinearScore`, a 1-D ``TwoLayerNet``, or any object with ``knots``, ``slopes`` and
+    ``intercepts`` arrays in the same layout (e.g. the univariate solver's piecewise form).
+    """
     from .network import TwoLayerNet
 
     if isinstance(score, PiecewiseLinearScore):
-        return score.lipschitz
-    if isinstance(score, TwoLayerNet) and score.dim == 1:
-        return PiecewiseLinearScore.from_network(score).lipschitz
-    value = getattr(score, "lipschitz", None)
-    return None if value is None else float(value)
+        return score
+    if isinstance(score, TwoLayerNet):
+        return PiecewiseLinearScore.from_network(score) if score.dim == 1 else None
+    if all(hasattr(score, k) for k in ("knots", "slopes", "intercepts")):
+        return PiecewiseLinearScore(score.knots, score.slopes, score.intercepts)
+    return None
 
 
 def default_step(score, lipschitz: float | None = None, fraction: float = 0.1) -> float:
