@@ -1,0 +1,501 @@
+"""A specialised exact solver for the eight 1-D convex programs: O(n) work per iteration, certified by a duality gap.
+
+Why a hand-written solver. The programs are lasso problems over a dense ramp dictionary, but in one dimension
+their dual is banded (see ``notes/fast-1d-dual.md``). Group the data into sorted unique values ``t_1 < ... < t_K``
+with multiplicities ``c_k``; let ``Lam_k`` be the dual variable summed over the points at ``t_k``,
+``S_j = sum_{k > j} Lam_k`` and ``U_k = sum_j Lam_j (t_j - t_k)_+``. Then ``U_K = 0``,
+``U_k - U_{k+1} = h_k S_k`` (``h_k = t_{k+1} - t_k``), ``Lam_k = S_{k-1} - S_k`` and ``sum_k Lam_k = 0`` holds by
+construction. Every dual constraint is a box on one of three functions of ``U``:
+
+* right ramp ``(x - t_k)_+``: ``U_k``;   left ramp ``(t_k - x)_+``: ``U_k - U_1``;   ``|x - t_k|``: ``2 U_k - U_1``,
+
+with bounds ``[-beta - d_lower, beta - d_upper]`` from the two kink conventions (SM) or ``[-beta, beta]`` (DSM).
+The skip connection pins ``U_1`` (``x^T lam = -n`` for SM, ``0`` for DSM). The dual objective is
+``-sum_k (Lam_k^2 / (2 c_k) + Lam_k ybar_k)`` (``ybar = 0`` for SM, group means of the labels for DSM).
+
+We solve this box-constrained dual with Mehrotra's primal-dual interior-point method (as Kim, Koh, Boyd and
+Gorinevsky 2009 do for l1 trend filtering). The multipliers of the boxes are the primal ``z``. Two choices matter:
+
+* The iterate is stored as ``S`` (not ``U``): adjacent data can be 1e-12 apart, and ``S = (U_k - U_{k+1}) / h``
+  would lose every digit. ``U`` is always recomputed from ``S`` by a cumulative sum.
+* The Newton system is solved in the saddle-point form with unknowns ``(dS, dU, omega)`` (``omega`` the
+  multiplier of ``dU_k - dU_{k+1} = h_k dS_k``). Interleaved, it is a banded matrix with 3 sub- and 3
+  super-diagonals and entries ``1/c``, ``h``, ``+-1`` and the barrier curvature, never ``1/h``. It is factored by
+  LAPACK's banded LU with partial pivoting (``dgbtrf``) in O(n). ``U_1`` couples to every constraint of the
+  left-ramp and abs families (an "arrow"); it is kept out of the band and eliminated by a scalar Schur complement.
+
+No maintained library solves this structure (generic conic solvers see a dense or a sparse but unstructured
+problem; see ``benchmarks/bench_solvers.py`` for the comparison), hence this module.
+
+The solver stops when the certified relative gap ``(P(z) - D(lam)) / max(1, |P(z)|)`` is below ``tol``, with
+``P`` the primal objective of the program at the recovered ``z`` and ``D`` the dual objective at the interior
+(strictly feasible) dual iterate, both computed in O(n).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import lapack
+
+from .dictionaries import apply_transpose
+from .programs import ConvexProgram, SolverError, SolverOutput, objective
+
+KL = KU = 3
+"""Half-bandwidths of the interleaved saddle-point matrix."""
+
+TOL = 1e-10
+"""Default target for the certified relative duality gap."""
+
+
+@dataclass(frozen=True)
+class FastResult:
+    """Output of :func:`solve_fast`.
+
+    ``z`` (p,): the primal solution in the dictionary layout; ``value``: the program's objective at ``z``;
+    ``dual``: the dual point ``lam`` (n,) in the caller's order (SM: predicted scores; DSM: scores minus labels);
+    ``lower_bound``: the dual objective at ``lam``; ``gap = value - lower_bound``; ``relative_gap``:
+    ``gap / max(1, |value|)``; ``max_violation``: ``max |(A^T lam + d)_k| - beta`` recomputed from ``lam`` (<= 0
+    up to rounding); ``iterations``: interior-point iterations; ``S`` (K-1,): the internal dual state (for warm
+    starts).
+    """
+
+    z: np.ndarray
+    value: float
+    dual: np.ndarray
+    lower_bound: float
+    gap: float
+    relative_gap: float
+    max_violation: float
+    iterations: int
+    S: np.ndarray
+
+
+# ----------------------------------------------------------------------------- problem structure
+@dataclass
+class _Family:
+    """One family of box constraints ``lo_k <= alpha U_k - gamma U_1 <= hi_k`` (k = 0..K-1, 0-based) and where its
+    multipliers go in ``z``: ``upper_block`` gets ``-z_hi``, ``lower_block`` gets ``+z_lo`` (block indices)."""
+
+    alpha: float
+    gamma: float
+    lo: np.ndarray
+    hi: np.ndarray
+    upper_block: int
+    lower_block: int
+
+
+def _families(prog: ConvexProgram) -> list[_Family]:
+    K, beta = prog.knots.K, prog.beta
+    ones = np.ones(K)
+    if prog.loss == "sm":
+        d = prog.d.reshape(-1, K)
+        if prog.activation == "relu":
+            right = _Family(1.0, 0.0, -beta - d[1], beta - d[0], 0, 1)
+            left = _Family(1.0, 1.0, -beta - d[2], beta - d[3], 3, 2)
+            # with skip U_1 = -n and the left box coincides with the right one: keep one copy
+            return [right] if prog.skip else [right, left]
+        return [_Family(2.0, 1.0, -beta - d[1], beta - d[0], 0, 1)]
+    if prog.activation == "relu":
+        right = _Family(1.0, 0.0, -beta * ones, beta * ones, 0, 0)
+        left = _Family(1.0, 1.0, -beta * ones, beta * ones, 1, 1)
+        return [right] if prog.skip else [right, left]  # skip: U_1 = 0, left == right
+    return [_Family(2.0, 1.0, -beta * ones, beta * ones, 0, 0)]
+
+
+class _Problem:
+    """Precomputed arrays for one program (all O(K))."""
+
+    def __init__(self, prog: ConvexProgram):
+        kn = prog.knots
+        self.prog = prog
+        self.K = K = kn.K
+        if K < 3:
+            raise ValueError(f"the fast solver needs at least 3 distinct input values (got {K}); use solver='cvxpy'")
+        self.t = kn.u
+        self.c = kn.counts.astype(np.float64)
+        self.h = np.diff(self.t)
+        self.n = prog.n
+        self.skip = prog.skip
+        if prog.loss == "dsm":
+            sums = np.bincount(kn.index, weights=prog.labels, minlength=K)
+            self.ybar = sums / self.c
+            self.within = 0.5 * float(prog.labels @ prog.labels - sums @ self.ybar)
+        else:
+            self.ybar = np.zeros(K)
+            self.within = 0.0
+        self.u1fix = (-float(self.n) if prog.loss == "sm" else 0.0) if prog.skip else None
+        self.fams = _families(prog)
+        # which constraints depend on the variables (others are constants, checked once)
+        self.masks = []
+        for f in self.fams:
+            m = np.ones(K, dtype=bool)
+            m[K - 1] = (f.gamma != 0.0) and not self.skip  # U_K = 0: only the -gamma U_1 term is left
+            m[0] = (f.alpha - f.gamma != 0.0) and not self.skip
+            self.masks.append(m)
+            const = ~m
+            if np.any(const):
+                g0 = self._g_const(f)[const]
+                if np.any(g0 <= f.lo[const]) or np.any(g0 >= f.hi[const]):
+                    raise ValueError(
+                        f"beta = {prog.beta:g} leaves no strictly feasible dual point: the objective is unbounded "
+                        "below or the optimum is not attained; increase beta above the unboundedness threshold"
+                    )
+        self.m = int(sum(int(m.sum()) for m in self.masks))
+        bound = max(float(np.max(np.abs(np.concatenate([f.lo, f.hi])))) for f in self.fams)
+        self.feas_tol = 1e-11 * max(1.0, bound)  # rounding in U = cumsum(h S) at the scale of the bounds
+        # static part of the banded saddle-point matrix
+        self.N = 3 * K - 4
+        j = np.arange(K - 1)
+        self.posS = np.where(j == 0, 0, 3 * j)
+        self.posW = np.where(j == 0, 1, 3 * j + 1)
+        self.posU = 3 * np.arange(1, K - 1) - 1  # U_1..U_{K-2} (0-based), U_0 is the border, U_{K-1} = 0
+        ab = np.zeros((2 * KL + KU + 1, self.N))
+        ic = 1.0 / self.c
+
+        def put(i, jj, v):
+            ab[KL + KU + i - jj, jj] = v
+            ab[KL + KU + jj - i, i] = v
+
+        ab[KL + KU, self.posS] = ic[:-1] + ic[1:]
+        put(self.posS[:-1], self.posS[1:], -ic[1:-1])
+        put(self.posS, self.posW, -self.h)
+        put(self.posU, self.posW[1:], 1.0)
+        put(self.posU, self.posW[:-1], -1.0)
+        self.ab_static = ab
+        self.border = np.zeros(self.N)
+        self.border[self.posW[0]] = 1.0
+
+    def _g_const(self, f: _Family) -> np.ndarray:
+        """``alpha U_k - gamma U_1`` at the constant entries (U_K = 0; with skip U_1 fixed)."""
+        g = np.zeros(self.K)
+        if self.skip:
+            g[0] = (f.alpha - f.gamma) * self.u1fix
+            g[1:] = -f.gamma * self.u1fix  # only used where masked out (k = K-1)
+        return g
+
+    # -- maps
+    def U_of_S(self, S: np.ndarray) -> np.ndarray:
+        """``U`` (K,) from ``S`` (K-1,): ``U_k = sum_{j >= k} h_j S_j``; with skip ``U_1`` is the pinned value."""
+        U = np.empty(self.K)
+        U[:-1] = np.cumsum((self.h * S)[::-1])[::-1]
+        U[-1] = 0.0
+        return U
+
+    def Lam_of_S(self, S: np.ndarray) -> np.ndarray:
+        Lam = np.empty(self.K)
+        Lam[0] = -S[0]
+        Lam[1:-1] = S[:-1] - S[1:]
+        Lam[-1] = S[-1]
+        return Lam
+
+    def g_all(self, U: np.ndarray) -> list[np.ndarray]:
+        u1 = self.u1fix if self.skip else U[0]
+        out = []
+        for f in self.fams:
+            g = f.alpha * U - f.gamma * u1
+            if self.skip:
+                g[0] = (f.alpha - f.gamma) * u1
+            out.append(g)
+        return out
+
+    def violation(self, g: list[np.ndarray]) -> float:
+        """Largest violation of the (non-constant) box constraints at ``g`` (<= 0: feasible)."""
+        return max(float(np.max(np.maximum(f.lo[m] - gi[m], gi[m] - f.hi[m]), initial=-np.inf)) for f, gi, m in zip(self.fams, g, self.masks))
+
+    def dual_value(self, S: np.ndarray) -> float:
+        Lam = self.Lam_of_S(S)
+        return float(-np.sum(0.5 * Lam * Lam / self.c + Lam * self.ybar)) + self.within
+
+    def dual_point(self, S: np.ndarray) -> np.ndarray:
+        """``lam`` (n,) in the caller's order."""
+        Lam = self.Lam_of_S(S)
+        kn = self.prog.knots
+        lam = (Lam / self.c)[kn.index]
+        if self.prog.loss == "dsm":
+            lam = lam - (self.prog.labels - self.ybar[kn.index])
+        return lam
+
+    def initial_S(self) -> np.ndarray:
+        """SM: the Gaussian score of the data (satisfies the skip equality exactly); DSM: ``lam = 0``."""
+        if self.prog.loss == "dsm":
+            return np.zeros(self.K - 1)
+        mean = float(self.c @ self.t) / self.n
+        var = float(self.c @ (self.t - mean) ** 2) / self.n
+        Lam = -self.c * (self.t - mean) / var
+        return np.cumsum(Lam[::-1])[::-1][1:]
+
+
+# ----------------------------------------------------------------------------- Newton system
+class _Newton:
+    """Factor the saddle-point system for the barrier weights ``W`` (list per family), solve for several right-hand
+    sides. Unknowns: ``dS`` (K-1,), ``V_1..V_{K-2}``, ``omega`` (K-1,), and ``theta = dU_0`` by a Schur complement.
+
+    The arrow: constraint ``alpha U_k - gamma U_0`` couples ``U_k`` to ``U_0``. Writing ``dU_k = V_k + rho_k theta``
+    with ``rho_k = sum_f alpha gamma w / sum_f alpha^2 w`` removes the cross term in the barrier Hessian, so
+    ``theta`` only enters the chain rows ``dU_k - dU_{k+1} - h_k dS_k = 0`` (with coefficients
+    ``rho_k - rho_{k+1}``). Then the Schur complement is ``corner - c^T M^{-1} c`` with ``c`` supported on
+    constraint rows, where ``M^{-1}`` is negative semidefinite: a sum of nonnegative terms, no cancellation.
+    (Eliminating ``U_k`` first would subtract two huge, nearly equal numbers: abs has ``w - (2w)^2 / (4w) = 0``.)
+    """
+
+    def __init__(self, P: _Problem, W: list[np.ndarray]):
+        self.P = P
+        K = P.K
+        Bd = np.zeros(K)
+        cross = np.zeros(K)
+        for f, w, m in zip(P.fams, W, P.masks):
+            w = np.where(m, w, 0.0)
+            Bd += f.alpha**2 * w
+            cross += f.alpha * f.gamma * w
+        ab = P.ab_static.copy()
+        ab[KL + KU, P.posU] = Bd[1:-1]
+        lu, piv, info = lapack.dgbtrf(ab, KL, KU, overwrite_ab=1)
+        if info != 0:
+            raise SolverError(f"fast solver: singular Newton system (dgbtrf info={info})")
+        self.lu, self.piv = lu, piv
+        self.W = W
+        c = P.border.copy()
+        self.rho = np.zeros(K)
+        if not P.skip:
+            rho = np.zeros(K)
+            rho[1:-1] = cross[1:-1] / Bd[1:-1]
+            corner = 0.0
+            for f, w, m in zip(P.fams, W, P.masks):
+                w = np.where(m, w, 0.0)
+                coef = f.alpha * rho - f.gamma
+                coef[0] = f.alpha - f.gamma
+                coef[-1] = -f.gamma
+                corner += float(np.sum(w * coef * coef))
+            c[P.posW] = rho[:-1] - rho[1:]
+            c[P.posW[0]] = 1.0 - rho[1]
+            self.rho = rho
+            self.corner = corner
+            self.y2 = self._solve(c)
+            self.schur = corner - float(c @ self.y2)
+        self.c = c
+
+    def _solve(self, r: np.ndarray) -> np.ndarray:
+        x, info = lapack.dgbtrs(self.lu, KL, KU, r, self.piv)
+        if info != 0:
+            raise SolverError(f"fast solver: dgbtrs failed (info={info})")
+        return x
+
+    def _solve_once(self, gS: np.ndarray, bU: np.ndarray, b1: float, theta_fixed: float) -> np.ndarray:
+        P = self.P
+        r = np.zeros(P.N)
+        r[P.posS] = -gS
+        r[P.posU] = -bU[1:-1]
+        if P.skip:
+            x = self._solve(r - theta_fixed * self.c)
+        else:
+            y1 = self._solve(r)
+            btheta = b1 + float(self.rho[1:-1] @ bU[1:-1])
+            theta = (-btheta - float(self.c @ y1)) / self.schur
+            x = y1 - theta * self.y2
+        return x[P.posS], float(x[P.posW[0]])
+
+    def _TT(self, y: np.ndarray) -> np.ndarray:
+        """``T^T y`` for ``y`` (K,) indexed by ``U_0..U_{K-1}``: ``(T^T y)_j = h_j sum_{k <= j} y_k``."""
+        return self.P.h * np.cumsum(y)[:-1]
+
+    def _apply(self, dS: np.ndarray) -> np.ndarray:
+        """``(L + T^T B T) dS`` in O(K) (with skip ``U_0`` is fixed, so its barrier terms drop out)."""
+        P = self.P
+        Lam = P.Lam_of_S(dS)
+        psi = Lam / P.c
+        out = psi[1:] - psi[:-1]
+        dU = P.U_of_S(dS)
+        y = np.zeros(P.K)
+        for f, w, m in zip(P.fams, self.W, P.masks):
+            if P.skip:
+                dg = f.alpha * dU
+                dg[0] = 0.0
+            else:
+                dg = f.alpha * dU - f.gamma * dU[0]
+            wdg = np.where(m, w * dg, 0.0)
+            y[1:-1] += f.alpha * wdg[1:-1]
+            if not P.skip:
+                y[0] += (f.alpha - f.gamma) * wdg[0] - f.gamma * float(np.sum(wdg[1:]))
+        return out + self._TT(y)
+
+    def solve(self, gS: np.ndarray, bU: np.ndarray, b1: float, theta_fixed: float, refine: int = 2) -> np.ndarray:
+        """Solve the Newton system ``(L + T^T B T) dS = -gS - T^T b`` for ``dS`` (K-1,), given the S-gradient ``gS``,
+        the U-gradient ``bU`` (K,) (entries 1..K-2 used) and the total ``U_0`` gradient ``b1``. With skip, ``dU_0``
+        is pinned to ``theta_fixed`` (a multiplier absorbs the ``h`` direction).
+
+        The barrier weights span many orders of magnitude near the optimum, so the banded LU alone can leave a
+        residual; ``refine`` steps of iterative refinement with the residual computed in O(K) remove it.
+        """
+        P = self.P
+        dS, om = self._solve_once(gS, bU, b1, theta_fixed)
+        if refine:
+            y = bU.copy()
+            y[-1] = 0.0
+            y[0] = 0.0 if P.skip else b1
+            rhs = -gS - self._TT(y)
+            scale = float(np.max(np.abs(rhs))) + 1e-300
+            for _ in range(refine):
+                res = rhs - self._apply(dS)
+                if P.skip:  # the pinned U_0 has a multiplier: the S-equation holds up to h * omega_0
+                    res = res + P.h * om
+                if float(np.max(np.abs(res))) <= 1e-14 * scale:
+                    break
+                ddS, dom = self._solve_once(-res, np.zeros(P.K), 0.0, 0.0)
+                dS, om = dS + ddS, om + dom
+        return dS
+
+
+# ----------------------------------------------------------------------------- interior-point method
+def _max_step(v: np.ndarray, dv: np.ndarray) -> float:
+    neg = dv < 0
+    if not np.any(neg):
+        return 1.0
+    return float(min(1.0, np.min(-v[neg] / dv[neg])))
+
+
+def _z_from_multipliers(P: _Problem, zl: list[np.ndarray], zh: list[np.ndarray]) -> np.ndarray:
+    K = P.K
+    nblocks = P.prog.layout.size // K
+    z = np.zeros((nblocks, K))
+    for f, a, b, m in zip(P.fams, zl, zh, P.masks):
+        z[f.lower_block] += np.where(m, a, 0.0)
+        z[f.upper_block] -= np.where(m, b, 0.0)
+    return z.reshape(-1)
+
+
+def _certify(P: _Problem, S, zl, zh):
+    z = _z_from_multipliers(P, zl, zh)
+    value = objective(P.prog, z)
+    lower = P.dual_value(S)
+    gap = value - lower
+    return z, value, lower, gap, gap / max(1.0, abs(value))
+
+
+def solve_fast(prog: ConvexProgram, tol: float = TOL, max_iter: int = 200, S0: np.ndarray | None = None) -> FastResult:
+    """Solve ``prog`` (any of the eight programs) to certified relative duality gap ``tol``.
+
+    ``S0`` (K-1,): optional warm start for the dual state (e.g. from a neighbouring ``beta``). Raises
+    :class:`SolverError` if the gap is not certified within ``max_iter`` iterations.
+    """
+    P = _Problem(prog)
+    # Near the optimum some slacks underflow relative to their multipliers; a non-finite or vanishing step is
+    # detected below and ends the run (with an error unless the gap is already certified).
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _ipm(P, prog, tol, max_iter, S0)
+
+
+def _ipm(P: "_Problem", prog: ConvexProgram, tol: float, max_iter: int, S0) -> FastResult:
+    K = P.K
+    S = P.initial_S() if S0 is None else np.asarray(S0, dtype=np.float64).copy()
+    if S.shape != (K - 1,):
+        raise ValueError(f"S0 must have shape ({K - 1},); got {S.shape}")
+    U = P.U_of_S(S)
+    g = P.g_all(U)
+    # slacks and multipliers (infeasible start: residuals r = g - lo - s_lo and hi - g - s_hi)
+    scale = max(1.0, prog.beta)
+    sl, sh, zl, zh = [], [], [], []
+    for f, gi, m in zip(P.fams, g, P.masks):
+        width = f.hi - f.lo
+        a = np.maximum(gi - f.lo, 0.25 * width)
+        b = np.maximum(f.hi - gi, 0.25 * width)
+        sl.append(np.where(m, a, 1.0))
+        sh.append(np.where(m, b, 1.0))
+        zl.append(np.where(m, scale / a, 0.0))
+        zh.append(np.where(m, scale / b, 0.0))
+    m_tot = max(P.m, 1)
+    rel, stalls, certified = float("nan"), 0, False
+    for it in range(1, max_iter + 1):
+        Lam = P.Lam_of_S(S)
+        psi = Lam / P.c + P.ybar
+        gS = psi[1:] - psi[:-1]
+        rl = [np.where(m, gi - f.lo - a, 0.0) for f, gi, a, m in zip(P.fams, g, sl, P.masks)]
+        rh = [np.where(m, f.hi - gi - b, 0.0) for f, gi, b, m in zip(P.fams, g, sh, P.masks)]
+        mu = sum(float(np.sum(np.where(m, a * za + b * zb, 0.0))) for a, za, b, zb, m in zip(sl, zl, sh, zh, P.masks)) / (2 * m_tot)
+        e = (float(np.sum(P.h * S)) - P.u1fix) if P.skip else 0.0
+        # certificate check (cheap, O(n)) once the barrier is small
+        if mu * 2 * m_tot <= 10 * tol * max(1.0, abs(P.dual_value(S))):
+            z, value, lower, gap, rel = _certify(P, S, zl, zh)
+            if rel <= tol and abs(e) <= 1e-9 * max(1.0, abs(P.u1fix or 0.0)) and P.violation(g) <= P.feas_tol:
+                certified = True
+                break
+        W = [np.where(m, za / a + zb / b, 0.0) for a, za, b, zb, m in zip(sl, zl, sh, zh, P.masks)]
+        NS = _Newton(P, W)
+
+        def direction(tau_l, tau_h):
+            vs = [
+                np.where(m, (th - b * zb - zb * rhh) / b - (tl - a * za - za * rll) / a, 0.0)
+                for a, za, b, zb, rll, rhh, tl, th, m in zip(sl, zl, sh, zh, rl, rh, tau_l, tau_h, P.masks)
+            ]
+            phi = [zb - za + v for za, zb, v in zip(zl, zh, vs)]
+            bU = np.zeros(K)
+            b1 = 0.0
+            for f, ph, m in zip(P.fams, phi, P.masks):
+                ph = np.where(m, ph, 0.0)
+                bU += f.alpha * ph
+                if not P.skip:
+                    b1 += float((f.alpha - f.gamma) * ph[0] - f.gamma * np.sum(ph[1:]))
+            dS = NS.solve(gS, bU, b1, -e)
+            dU = P.U_of_S(dS)
+            dg = [f.alpha * dU - f.gamma * (0.0 if P.skip else dU[0]) for f in P.fams]
+            if P.skip:
+                for f, x in zip(P.fams, dg):
+                    x[0] = 0.0
+            dsl = [x + r for x, r in zip(dg, rl)]
+            dsh = [-x + r for x, r in zip(dg, rh)]
+            dzl = [(tl - a * za - za * d) / a for tl, a, za, d in zip(tau_l, sl, zl, dsl)]
+            dzh = [(th - b * zb - zb * d) / b for th, b, zb, d in zip(tau_h, sh, zh, dsh)]
+            return dS, dsl, dsh, dzl, dzh
+
+        def step_length(dsl, dsh, dzl, dzh):
+            alpha = 1.0
+            for v, dv, m in zip(sl + sh + zl + zh, dsl + dsh + dzl + dzh, P.masks * 4):
+                alpha = min(alpha, _max_step(v[m], dv[m]))
+            return alpha
+
+        zeros = [np.zeros(K) for _ in P.fams]
+        dS, dsl, dsh, dzl, dzh = direction(zeros, zeros)
+        a_aff = step_length(dsl, dsh, dzl, dzh)
+        mu_aff = sum(
+            float(np.sum(np.where(m, (a + a_aff * da) * (za + a_aff * dza) + (b + a_aff * db) * (zb + a_aff * dzb), 0.0)))
+            for a, da, za, dza, b, db, zb, dzb, m in zip(sl, dsl, zl, dzl, sh, dsh, zh, dzh, P.masks)
+        ) / (2 * m_tot)
+        sigma = min(1.0, (mu_aff / mu) ** 3) if mu > 0 else 0.0
+        tau_l = [sigma * mu - da * dza for da, dza in zip(dsl, dzl)]
+        tau_h = [sigma * mu - db * dzb for db, dzb in zip(dsh, dzh)]
+        dS, dsl, dsh, dzl, dzh = direction(tau_l, tau_h)
+        alpha = min(1.0, 0.995 * step_length(dsl, dsh, dzl, dzh))
+        if not (np.isfinite(alpha) and np.all(np.isfinite(dS))) or alpha < 1e-10:
+            stalls += 1
+            if stalls >= 3 or not np.all(np.isfinite(dS)):
+                break
+            continue
+        S = S + alpha * dS
+        sl = [np.where(m, a + alpha * d, 1.0) for a, d, m in zip(sl, dsl, P.masks)]
+        sh = [np.where(m, a + alpha * d, 1.0) for a, d, m in zip(sh, dsh, P.masks)]
+        zl = [np.where(m, a + alpha * d, 0.0) for a, d, m in zip(zl, dzl, P.masks)]
+        zh = [np.where(m, a + alpha * d, 0.0) for a, d, m in zip(zh, dzh, P.masks)]
+        U = P.U_of_S(S)
+        g = P.g_all(U)
+    if not certified:
+        raise SolverError(
+            f"fast solver: relative duality gap {rel:.3g} not certified below {tol:g} after {it} iterations; "
+            "use solver='cvxpy' (the problem may be badly scaled: rescale the data)"
+        )
+    lam = P.dual_point(S)
+    viol = _violation(prog, lam)
+    return FastResult(z, value, lam, lower, gap, rel, viol, it, S)
+
+
+def _violation(prog: ConvexProgram, lam: np.ndarray) -> float:
+    """``max_k |(A^T lam + d)_k| - beta`` in O(n)."""
+    vals = apply_transpose(lam, prog.knots, prog.layout)
+    if prog.d is not None:
+        vals = vals + prog.d
+    return float(np.max(np.abs(vals))) - prog.beta
+
+
+def solve(prog: ConvexProgram) -> SolverOutput:
+    """The solver-registry entry point (``solver="fast"``)."""
+    res = solve_fast(prog)
+    return SolverOutput(res.z, "optimal", res.value)
