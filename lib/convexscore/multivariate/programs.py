@@ -1,0 +1,399 @@
+"""Multivariate convex score matching over activation patterns: programs (5)/(6) (SM) and (11) (DSM).
+
+Notation (shapes): data ``X`` (n, d); patterns ``D_i`` as a bool matrix (n, P); ``S_i = D_i`` (ReLU) or
+``2 D_i - I`` (absolute value); ``Xt = X`` or ``[X, 1]`` with a first-layer bias (k = d or d + 1 columns);
+block variables ``W_i`` (k, d), stored as ``W`` (P, k, d). The model's output on the data is
+``F = sum_i S_i Xt W_i (+ 1 b2^T)`` and its Jacobian-trace sum is ``sum_i tr(S_i) tr(W_i[:d])``.
+
+* SM, program (5)/(6):  ``min 0.5 |F|_F^2 + sum_i tr(S_i) tr(W_i[:d]) (+ beta sum_i |W_i[:d]|_*)``
+* DSM, program (11):    ``min 0.5 |F - Y|_F^2 (+ beta sum_i |W_i[:d]|_*)`` at noisy inputs, labels ``Y = -Z / sigma``
+
+With a bias the output bias ``b2`` is free too, which centres ``F`` (and ``Y``). With ``beta = 0`` these are exactly
+the network objectives over networks whose neurons have patterns in the given set (Theorem 3.2 / 4.2, reconstructed
+with zero weight decay; see the book). With ``beta > 0`` the nuclear norm comes from
+``beta/2 (|w|^2 + |alpha|^2) >= beta |w alpha^T|_*`` and the cone constraints are dropped, so the value is a lower
+bound on the weight-decayed network objective, not necessarily attained.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import as_samples, check_activation, check_nonnegative, check_positive
+from .arrangements import Arrangement
+
+_FINITE_RTOL = 1e-8
+
+
+@dataclass(frozen=True)
+class PatternSet:
+    """Patterns (n, P) bool, whether gates carry a bias, optional gate vectors (P, k)."""
+
+    patterns: np.ndarray
+    bias: bool
+    gates: np.ndarray | None = None
+
+
+def as_pattern_set(patterns, bias: bool | None = None) -> PatternSet:
+    """Accept an :class:`Arrangement`, a :class:`PatternSet` or a bool array (n, P) (then ``bias`` is required)."""
+    if isinstance(patterns, (Arrangement, PatternSet)):
+        if bias is not None and bool(bias) != patterns.bias:
+            raise ValueError(f"bias={bias} contradicts the pattern set (computed with bias={patterns.bias})")
+        return PatternSet(np.asarray(patterns.patterns, bool), patterns.bias, patterns.gates)
+    arr = np.asarray(patterns)
+    if arr.ndim != 2 or arr.dtype != bool:
+        raise ValueError(
+            f"patterns must be an Arrangement or a bool matrix of shape (n, P); got dtype {arr.dtype}, shape {arr.shape}"
+        )
+    if bias is None:
+        raise ValueError("with a raw pattern matrix pass bias=True/False (were the gates affine?)")
+    return PatternSet(arr, bool(bias), None)
+
+
+@dataclass(frozen=True)
+class ConvexFit:
+    """Solution of a multivariate convex program.
+
+    ``W`` (P, k, d) block solution (None if the program is unbounded); ``b2`` (d,) output bias; ``value`` optimal
+    value (``-inf`` if unbounded); ``direction`` (P, k, d): when unbounded under beta = 0, a ray with zero output
+    on the data and trace term -1 (the objective along ``t * direction`` is ``-t``); ``deficient``: indices of
+    patterns that alone make the SM program unbounded (fewer active points than the dimension needs).
+    ``inputs``: the network inputs (X for SM, X + sigma Z for DSM); ``targets``: Y for DSM, else None.
+    """
+
+    W: np.ndarray | None
+    b2: np.ndarray
+    value: float
+    finite: bool
+    objective: str
+    beta: float
+    activation: str
+    pattern_set: PatternSet
+    inputs: np.ndarray
+    targets: np.ndarray | None
+    solver: str
+    status: str
+    direction: np.ndarray | None = None
+    deficient: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    iterations: int = 0
+
+    @property
+    def n_patterns(self) -> int:
+        return self.pattern_set.patterns.shape[1]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# building blocks
+# ---------------------------------------------------------------------------------------------------------------
+
+def _check_data(X, pset: PatternSet, name: str = "X") -> np.ndarray:
+    X, _ = as_samples(X, name=name)
+    n, d = X.shape
+    need = d + 1 if pset.bias else d
+    if n < need:
+        raise ValueError(
+            f"{name} has n={n} points in d={d} dimensions; at least {need} are needed "
+            f"({'d + 1 with a bias' if pset.bias else 'd'}) for the second-moment matrix to be invertible; add data"
+        )
+    if pset.patterns.shape[0] != n:
+        raise ValueError(
+            f"the patterns are for {pset.patterns.shape[0]} points but {name} has {n}; compute them on the same data "
+            "(for DSM: on the noisy inputs X + sigma Z)"
+        )
+    if pset.patterns.shape[1] == 0:
+        raise ValueError("the pattern set is empty; pass at least one pattern")
+    return X
+
+
+def pattern_features(X: np.ndarray, pset: PatternSet, activation: str = "relu") -> tuple[np.ndarray, np.ndarray]:
+    """``(A, c)``: A (n, P, k) with ``A[:, i] = S_i Xt`` (centred over the points when there is a bias), and the
+    trace weights ``c_i = tr(S_i)`` (P,)."""
+    check_activation(activation)
+    X = np.asarray(X, float)
+    Xt = np.hstack([X, np.ones((X.shape[0], 1))]) if pset.bias else X
+    D = pset.patterns.astype(float)
+    S = D if activation == "relu" else 2.0 * D - 1.0
+    A = S[:, :, None] * Xt[:, None, :]
+    if pset.bias:
+        A = A - A.mean(axis=0, keepdims=True)
+    return A, S.sum(axis=0)
+
+
+def trace_matrix(c: np.ndarray, k: int, d: int) -> np.ndarray:
+    """G (P, k, d): block i is ``c_i [I_d; 0]``, so that ``<G, W> = sum_i c_i tr(W_i[:d])``."""
+    G = np.zeros((c.size, k, d))
+    G[:, np.arange(d), np.arange(d)] = c[:, None]
+    return G
+
+
+def deficient_patterns(pset: PatternSet, d: int, activation: str = "relu") -> np.ndarray:
+    """Indices of patterns that make SM with beta = 0 unbounded on their own (exact, by counting points).
+
+    ReLU without bias: ``0 < |active| < d``; with bias: ``0 < |active| <= d`` and not all points. Such an active set
+    has a gate ``v`` with ``v . x = 0`` (``v . x + b = 0``) on all active points and ``v[:d] != 0``: the block
+    ``v e_j^T`` outputs zero on the data but adds ``tr(D_i) v_j`` to the trace term.
+    """
+    if activation != "relu":
+        return np.zeros(0, int)
+    cnt = pset.patterns.sum(axis=0)
+    n = pset.patterns.shape[0]
+    bad = (cnt > 0) & (cnt <= d) & (cnt < n) if pset.bias else (cnt > 0) & (cnt < d)
+    return np.flatnonzero(bad)
+
+
+def program_value(fit_or_W, X, pset: PatternSet, objective: str, activation: str, beta: float, Y=None) -> float:
+    """Value of the SM / DSM program at ``W`` (P, k, d), nuclear norms of the ``[:d]`` blocks included."""
+    W = fit_or_W.W if isinstance(fit_or_W, ConvexFit) else np.asarray(fit_or_W, float)
+    A, c = pattern_features(X, pset, activation)
+    n, P, k = A.shape
+    d = W.shape[2]
+    F = A.reshape(n, P * k) @ W.reshape(P * k, d)
+    if beta > 0 and pset.bias:
+        radius = float(np.linalg.norm(np.asarray(X, float), axis=1).max()) or 1.0
+        M = np.r_[np.ones(d), 1.0 / radius]
+        nuc = sum(np.linalg.svd(M[:, None] * W[i], compute_uv=False).sum() for i in range(P)) / np.sqrt(2.0)
+    else:
+        nuc = sum(np.linalg.svd(W[i], compute_uv=False).sum() for i in range(P)) if beta > 0 else 0.0
+    if objective == "sm":
+        return float(0.5 * np.sum(F**2) + np.sum(trace_matrix(c, k, d) * W) + beta * nuc)
+    R = F - (Y - Y.mean(axis=0) if pset.bias else Y)
+    return float(0.5 * np.sum(R**2) + beta * nuc)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# zero weight decay: closed forms
+# ---------------------------------------------------------------------------------------------------------------
+
+def _svd_rank(A: np.ndarray):
+    U, S, Vt = np.linalg.svd(A, full_matrices=False)
+    tol = S[0] * max(A.shape) * np.finfo(float).eps if S.size and S[0] > 0 else 0.0
+    r = int(np.sum(S > tol))
+    return U[:, :r], S[:r], Vt[:r]
+
+
+def _sm_closed_form(A2: np.ndarray, G2: np.ndarray):
+    """min 0.5 |A2 W|^2 + <G2, W>: finite iff every column of G2 is orthogonal to null(A2)."""
+    _, S, Vt = _svd_rank(A2)
+    proj = Vt.T @ (Vt @ G2)
+    resid = G2 - proj  # component of G in null(A2)
+    gnorm = np.linalg.norm(G2)
+    if np.linalg.norm(resid) > _FINITE_RTOL * max(gnorm, 1e-300):
+        direction = -resid / np.sum(resid**2)  # <G, direction> = -1, A2 @ direction = 0
+        return None, -np.inf, direction
+    W = -Vt.T @ ((Vt @ G2) / S[:, None] ** 2)
+    return W, float(0.5 * np.sum((A2 @ W) ** 2) + np.sum(G2 * W)), None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# beta > 0: CVXPY (Clarabel) and FISTA (PyTorch)
+# ---------------------------------------------------------------------------------------------------------------
+
+def _solve_cvxpy(A2, G2, Y2, beta, P, k, d):
+    import cvxpy as cp
+
+    Wv = cp.Variable((P * k, d))
+    F = A2 @ Wv
+    nuc = sum(cp.normNuc(Wv[i * k : (i + 1) * k, :]) for i in range(P))
+    if Y2 is None:
+        obj = 0.5 * cp.sum_squares(F) + cp.sum(cp.multiply(G2, Wv)) + beta * nuc
+    else:
+        obj = 0.5 * cp.sum_squares(F - Y2) + beta * nuc
+    prob = cp.Problem(cp.Minimize(obj))
+    try:
+        prob.solve(solver=cp.CLARABEL)
+    except cp.error.SolverError as exc:  # pragma: no cover - reported to the caller
+        raise RuntimeError(f"Clarabel failed on the nuclear-norm program: {exc}") from exc
+    if prob.status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
+        return None, -np.inf, prob.status, 0
+    if prob.status != cp.OPTIMAL:
+        raise RuntimeError(
+            f"CVXPY/Clarabel returned status {prob.status!r} for the nuclear-norm program; try solver='fista' "
+            "or rescale the data"
+        )
+    return np.asarray(Wv.value), float(prob.value), prob.status, int(prob.solver_stats.num_iters or 0)
+
+
+def _solve_fista(A2, G2, Y2, beta, P, k, d, max_iter=20000, tol=1e-9, device=None):
+    """Accelerated proximal gradient with adaptive restart; prox = singular-value soft-thresholding per block."""
+    import torch
+
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    A = torch.as_tensor(A2, dtype=torch.float64, device=dev)
+    lin = torch.as_tensor(G2 if Y2 is None else -(A2.T @ Y2), dtype=torch.float64, device=dev)
+    const = 0.0 if Y2 is None else 0.5 * float(np.sum(Y2**2))
+    L = float(torch.linalg.matrix_norm(A, ord=2)) ** 2
+    if L == 0.0:
+        raise ValueError("all pattern features are zero (every pattern is empty); nothing to fit")
+    step = 1.0 / L
+
+    def prox(V, tau):
+        U, s, Vh = torch.linalg.svd(V.reshape(P, k, d), full_matrices=False)
+        s = torch.clamp(s - tau, min=0.0)
+        return (U @ (s[..., None] * Vh)).reshape(P * k, d)
+
+    def objective(W):
+        F = A @ W
+        nuc = torch.linalg.svdvals(W.reshape(P, k, d)).sum()
+        return float(0.5 * (F * F).sum() + (lin * W).sum() + beta * nuc) + const
+
+    W = torch.zeros((P * k, d), dtype=torch.float64, device=dev)
+    Z, t = W.clone(), 1.0
+    scale0 = float(torch.linalg.norm(lin)) / L + 1.0
+    status, it, checkpoints = "max_iter", 0, []
+    for it in range(1, max_iter + 1):
+        if it & (it - 1) == 0 and it >= 256:  # powers of two: watch for a ray to -infinity
+            checkpoints.append(float(torch.linalg.norm(W)))
+            if len(checkpoints) >= 4 and all(b > 2.5 * a for a, b in zip(checkpoints[-4:-1], checkpoints[-3:])):
+                return None, -np.inf, "diverged (the iterates run off along a ray: the program is unbounded)", it
+        grad = A.T @ (A @ Z) + lin
+        Wn = prox(Z - step * grad, step * beta)
+        if float(((Z - Wn) * (Wn - W)).sum()) > 0:  # gradient restart (O'Donoghue & Candes)
+            t, Z = 1.0, W.clone()
+            continue
+        tn = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
+        Z = Wn + ((t - 1) / tn) * (Wn - W)
+        change = float(torch.linalg.norm(Wn - W))
+        W, t = Wn, tn
+        size = float(torch.linalg.norm(W))
+        if not np.isfinite(size) or size > 1e8 * scale0:
+            return None, -np.inf, "diverged (the program is probably unbounded)", it
+        if change <= tol * max(1.0, size):
+            status = "converged"
+            break
+    # optimality check: the gradient of the smooth part must have spectral norm <= beta in every block
+    grad = (A.T @ (A @ W) + lin).reshape(P, k, d)
+    worst = float(torch.linalg.matrix_norm(grad, ord=2).max()) / max(beta, 1e-300)
+    if status == "converged" and worst > 1 + 1e-3:
+        status = f"stalled (optimality violated by {worst - 1:.1e})"
+    return W.cpu().numpy(), objective(W), status, it
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# public solvers
+# ---------------------------------------------------------------------------------------------------------------
+
+def _solve(Xin, Y, pset, objective, beta, activation, solver, **fista_kw) -> ConvexFit:
+    n, d = Xin.shape
+    A, c = pattern_features(Xin, pset, activation)
+    P, k = A.shape[1], A.shape[2]
+    # beta > 0 with a bias: a neuron that splits the data has |b| <= R |w| (R = max |x|, its hyperplane meets the
+    # convex hull), so beta/2 (|w|^2 + |a|^2) >= (beta / sqrt 2) |(w, b / R)| |a|: penalise V_i = M W_i with
+    # M = diag(1, ..., 1, 1 / R) at weight beta / sqrt 2 (a valid, non-vacuous lower bound; see the book).
+    radius = float(np.linalg.norm(Xin, axis=1).max()) if pset.bias else 1.0
+    radius = radius if radius > 0 else 1.0
+    if pset.bias:
+        A = A.copy()
+        A[:, :, d] *= radius
+    beta_eff = beta / np.sqrt(2.0) if pset.bias else beta
+    A2 = A.reshape(n, P * k)
+    G2 = trace_matrix(c, k, d).reshape(P * k, d)
+    Yc = None if Y is None else (Y - Y.mean(axis=0) if pset.bias else Y)
+    deficient = deficient_patterns(pset, d, activation) if objective == "sm" else np.zeros(0, int)
+    if solver == "auto":
+        solver = "closed" if beta == 0 else ("cvxpy" if P * k * d <= 600 else "fista")
+    if solver not in ("closed", "cvxpy", "fista"):
+        raise ValueError(f"unknown solver {solver!r}: use 'auto', 'closed' (beta = 0), 'cvxpy' or 'fista'")
+    if solver == "closed" and beta != 0:
+        raise ValueError("the closed form exists only for beta = 0; use solver='cvxpy' or 'fista' for beta > 0")
+    direction, iters = None, 0
+    if solver == "closed":
+        if objective == "sm":
+            W2, value, dir2 = _sm_closed_form(A2, G2)
+            direction = None if dir2 is None else dir2.reshape(P, k, d)
+            status = "optimal" if W2 is not None else "unbounded"
+        else:
+            W2 = np.linalg.lstsq(A2, Yc, rcond=None)[0]
+            value, status = float(0.5 * np.sum((A2 @ W2 - Yc) ** 2)), "optimal"
+    elif solver == "cvxpy":
+        W2, value, status, iters = _solve_cvxpy(A2, G2, None if objective == "sm" else Yc, beta_eff, P, k, d)
+    else:
+        W2, value, status, iters = _solve_fista(A2, G2, None if objective == "sm" else Yc, beta_eff, P, k, d, **fista_kw)
+    finite = W2 is not None
+    W = None if W2 is None else W2.reshape(P, k, d).copy()
+    if W is not None and pset.bias:
+        W[:, d, :] *= radius  # back from V = M W to W
+    if direction is not None and pset.bias:
+        direction = direction.copy()
+        direction[:, d, :] *= radius
+    b2 = np.zeros(d)
+    if finite and pset.bias:
+        Xt = np.hstack([Xin, np.ones((n, 1))])
+        Dm = pset.patterns.astype(float) if activation == "relu" else 2.0 * pset.patterns - 1.0
+        F_raw = np.einsum("np,nk,pkd->nd", Dm, Xt, W)
+        b2 = -F_raw.mean(axis=0) if objective == "sm" else (Y - F_raw).mean(axis=0)
+    return ConvexFit(
+        W=W, b2=b2, value=value, finite=finite, objective=objective, beta=float(beta), activation=activation,
+        pattern_set=pset, inputs=Xin, targets=Y, solver=solver, status=str(status), direction=direction,
+        deficient=deficient, iterations=iters,
+    )
+
+
+def convex_score_matching(
+    X, patterns, beta: float = 0.0, *, activation: str = "relu", bias: bool | None = None, solver: str = "auto",
+    **fista_kw,
+) -> ConvexFit:
+    """Multivariate convex SM (programs (5)/(6)); beta > 0 adds ``beta sum_i |W_i|_*`` (a lower bound).
+
+    ``patterns``: an :class:`Arrangement` of ``X`` or a bool (n, P) matrix with ``bias``. ``solver``: 'closed'
+    (beta = 0: pseudo-inverse, with exact finiteness test), 'cvxpy' (Clarabel) or 'fista' (PyTorch); 'auto' picks.
+    """
+    beta = check_nonnegative(beta, "beta")
+    check_activation(activation)
+    pset = as_pattern_set(patterns, bias)
+    X = _check_data(X, pset)
+    return _solve(X, None, pset, "sm", beta, activation, solver, **fista_kw)
+
+
+def convex_denoising_score_matching(
+    X, noise, sigma: float, patterns, beta: float = 0.0, *, activation: str = "relu", bias: bool | None = None,
+    solver: str = "auto", **fista_kw,
+) -> ConvexFit:
+    """Multivariate convex DSM (program (11)) at inputs ``X + sigma * noise`` with labels ``-noise / sigma``.
+
+    ``patterns`` must be computed on the noisy inputs ``X + sigma * noise``. With beta = 0 the minimum-norm least
+    squares solution is returned (always finite).
+    """
+    beta = check_nonnegative(beta, "beta")
+    sigma = check_positive(sigma, "sigma")
+    check_activation(activation)
+    pset = as_pattern_set(patterns, bias)
+    X = _check_data(X, pset)
+    Z, _ = as_samples(noise, name="noise")
+    if Z.shape != X.shape:
+        raise ValueError(f"noise has shape {Z.shape} but X has shape {X.shape}; pass one N(0, 1) draw per coordinate")
+    return _solve(X + sigma * Z, -Z / sigma, pset, "dsm", beta, activation, solver, **fista_kw)
+
+
+def finite_pattern_subset(
+    X, patterns, *, activation: str = "relu", bias: bool | None = None, max_patterns: int | None = None,
+    max_condition: float = 1e3,
+) -> PatternSet:
+    """Greedily keep patterns (in the given order) while SM with beta = 0 stays finite and well conditioned.
+
+    A pattern is kept when the features of the kept patterns (zero columns aside) keep full column rank with
+    condition number at most ``max_condition``; then ``X_hat^T X_hat`` is invertible on the relevant coordinates
+    and program (6) has the closed-form solution. (Exact finiteness alone admits near-dependent patterns whose
+    optimum is finite but astronomically negative.)
+    """
+    check_activation(activation)
+    pset = as_pattern_set(patterns, bias)
+    X = _check_data(X, pset)
+    n, d = X.shape
+    A, c = pattern_features(X, pset, activation)
+    k = A.shape[2]
+    kept: list[int] = []
+    for i in range(A.shape[1]):
+        if max_patterns is not None and len(kept) >= max_patterns:
+            break
+        if c[i] == 0 and activation == "relu":
+            continue
+        trial = kept + [i]
+        A2 = A[:, trial, :].reshape(n, len(trial) * k)
+        G2 = trace_matrix(c[trial], k, d).reshape(len(trial) * k, d)
+        cols = np.linalg.norm(A2, axis=0) > 0
+        sv = np.linalg.svd(A2[:, cols], compute_uv=False)
+        if sv.size == cols.sum() and sv[-1] * max_condition >= sv[0] and _sm_closed_form(A2, G2)[0] is not None:
+            kept.append(i)
+    gates = None if pset.gates is None else pset.gates[kept]
+    return PatternSet(pset.patterns[:, kept], pset.bias, gates)
