@@ -306,19 +306,20 @@ class PiecewiseLinearScore:
         return f"PiecewiseLinearScore(K={self.knots.size} knots, lipschitz={self.lipschitz:.4g})"
 
 
-_CHUNK = 16384  # chains processed per inner pass: ~128 KB per float64 buffer, so the working set stays in L2
+_CHUNK = 8192  # chains processed per inner pass: 64 KB per float64 buffer, so the working set stays in cache
 _MAX_CELLS = 1 << 16
 
 
 class _FastULA:
     """Fused ULA steps for a :class:`PiecewiseLinearScore` (1-D), exact up to rounding.
 
-    State ``y = (x - x0) / h`` on a uniform grid of cells of width ``h`` covering the knots. For each cell the
-    tables hold the segment at the cell's left edge and the (at most one) knot inside it, so a step costs a cast,
-    three gathers, a comparison and a fused update: ``y <- B[j] y + C[j] + (sqrt(step)/h) z`` with
-    ``B = 1 + step a / 2`` and ``C = step (a x0 + c) / (2 h)``. Cells holding two or more knots (knots closer than
-    ``h``) are flagged and their chains are resolved by binary search.
-    Requires a stable step (``step < 4 / L``) so that states stay far inside the integer range between the
+    State ``y = (x - x0) / h`` on a uniform grid of cells of width ``h`` covering the knots; cell ``c`` is
+    ``[c, c + 1)``. Table entry ``j`` holds the segment at the left edge of cell ``j``. A cell with one knot at
+    ``t`` stores ``E[c] = c + 1 - t`` (0 for a cell without knots), so that ``j = floor(y + E[floor(y)])`` is
+    ``c`` left of the knot and ``c + 1`` right of it: one cast, one gather, one add, one cast. The update is then
+    ``y <- B[j] y + C[j] + (sqrt(step)/h) z`` with ``B = 1 + step a / 2`` and ``C = step (a x0 + c) / (2 h)``.
+    Cells holding two or more knots (knots closer than ``h``) are flagged, and their chains are resolved by binary
+    search. Requires a stable step (``step < 4 / L``) so that states stay far inside the integer range between the
     divergence checks (every 8 steps).
     """
 
@@ -335,25 +336,22 @@ class _FastULA:
             h = (hi - lo) / G
         else:
             G, h = 1, 1.0
-        self.x0 = lo - h
-        self.h = h
+        self.x0, self.h = lo - h, h
         ty = (t - self.x0) / h
         ncell = G + 3
         cell = np.floor(ty).astype(np.intp)
         count = np.bincount(cell, minlength=ncell)[:ncell]
-        kc = np.full(ncell, np.inf)
         one = count[cell] == 1
-        kc[cell[one]] = ty[one]
+        self.E = np.zeros(ncell)
+        self.E[cell[one]] = cell[one] + 1.0 - ty[one]
         seg_left = np.searchsorted(ty, np.arange(ncell, dtype=np.float64), side="right")
         B_seg = 1.0 + 0.5 * step * a
         C_seg = 0.5 * step * (a * self.x0 + c) / h
-        self.ncell = ncell
-        self.kc = kc
-        self.BC = np.column_stack([B_seg[seg_left], C_seg[seg_left]])
-        self.BC_seg = np.column_stack([B_seg, C_seg])
+        self.B, self.C = B_seg[seg_left], C_seg[seg_left]
+        self.B_seg, self.C_seg = B_seg, C_seg
         multi = np.flatnonzero(count >= 2)
         self.flag = None
-        if multi.size:
+        if multi.size:  # chains there get j = c (E = 0); flag j = c and c + 1, and resolve them exactly
             flag = np.zeros(ncell + 1, dtype=bool)
             flag[multi] = True
             flag[multi + 1] = True
@@ -366,10 +364,7 @@ class _FastULA:
         n = y.size
         C = min(_CHUNK, max(n, 1))
         ci = np.empty(C, dtype=np.intp)
-        kk = np.empty(C)
-        bb = np.empty(C, dtype=bool)
-        g = np.empty((C, 2))
-        z = np.empty(C)
+        e, u, gb, gc, z = (np.empty(C) for _ in range(5))
         kept, kept_steps = ([x.copy()], [0]) if thin else (None, None)
         limit = 2.0**48
         with np.errstate(invalid="ignore", over="ignore"):
@@ -377,19 +372,21 @@ class _FastULA:
                 for s0 in range(0, n, C):
                     yc = y[s0:s0 + C]
                     m = yc.size
-                    c_, k_, b_, g_, z_ = ci[:m], kk[:m], bb[:m], g[:m], z[:m]
+                    c_, e_, u_, b_, k_, z_ = ci[:m], e[:m], u[:m], gb[:m], gc[:m], z[:m]
                     rng.standard_normal(out=z_)
-                    np.copyto(c_, yc, casting="unsafe")  # trunc == floor for y >= 0; y < 0 lands in cell 0 below
-                    np.take(self.kc, c_, out=k_, mode="clip")
-                    np.greater_equal(yc, k_, out=b_)
-                    c_ += b_
-                    np.take(self.BC, c_, axis=0, out=g_, mode="clip")
+                    np.copyto(c_, yc, casting="unsafe")  # floor for y >= 0; y < 0 gives c <= 0, clipped to cell 0
+                    np.take(self.E, c_, out=e_, mode="clip")
+                    np.add(yc, e_, out=u_)
+                    np.copyto(c_, u_, casting="unsafe")
+                    np.take(self.B, c_, out=b_, mode="clip")
+                    np.take(self.C, c_, out=k_, mode="clip")
                     if self.flag is not None:
                         hit = np.flatnonzero(np.take(self.flag, c_, mode="clip"))
                         if hit.size:
-                            g_[hit] = self.BC_seg[np.searchsorted(self.ty, yc[hit], side="right")]
-                    yc *= g_[:, 0]
-                    yc += g_[:, 1]
+                            seg = np.searchsorted(self.ty, yc[hit], side="right")
+                            b_[hit], k_[hit] = self.B_seg[seg], self.C_seg[seg]
+                    yc *= b_
+                    yc += k_
                     z_ *= self.noise_scale
                     yc += z_
                 if t % 8 == 0 or t == n_steps:
