@@ -8,6 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXECUTE ?= 0
+STUDENT ?= 0
 PORT ?= 8888
 LAB_ARGS ?=
 
@@ -26,7 +27,8 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-
 .PHONY: help venv book test test-lib test-notebooks test-browser lab execute clean benchmarks
 
 help:
-	@echo "make book        build the HTML book into _build/html (EXECUTE=1 re-runs every notebook)"
+	@echo "make book        build the HTML book into _build/html (EXECUTE=1 re-runs every notebook;"
+	@echo "                 STUDENT=1 builds an edition without solutions into _build/student/_build/html)"
 	@echo "make test        library tests, nbval on every notebook, then a warnings-as-errors build"
 	@echo "make lab         open the notebooks in JupyterLab (PORT=$(PORT); extra options in LAB_ARGS)"
 	@echo "make test-lib / test-notebooks / test-browser   the parts of make test"
@@ -49,8 +51,7 @@ venv: $(STAMP)
 
 book: $(STAMP)
 	set -e
-	$(BIN)/python tools/build_book.py $(if $(filter 1,$(EXECUTE)),--execute,)
-	echo "The book is built: open file://$$(pwd)/_build/html/index.html"
+	$(BIN)/python tools/build_book.py $(if $(filter 1,$(EXECUTE)),--execute,) $(if $(filter 1,$(STUDENT)),--student,)
 
 # Library tests, strict nbval on every notebook, a warnings-as-errors build, then the built pages in a headless
 # browser (they skip without Chromium, except when CI=true: see tests/browser/conftest.py).
@@ -71,7 +72,8 @@ test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest -q $(NBVAL) $(NOTEBOOKS)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) $(LAB_ARGS) notebooks
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,) \
+	  $(LAB_ARGS) notebooks
 
 execute: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py $(if $(NB),$(NB),$(NOTEBOOKS))

@@ -1,7 +1,8 @@
 """Build the HTML book with Sphinx warnings as errors.
 
 By default notebooks are rendered with their stored (nbval-verified) outputs; ``--execute`` re-runs every
-notebook during the build (jupyter-book's ``execute_notebooks: force``).
+notebook during the build (jupyter-book's ``execute_notebooks: force``); ``--student`` builds an edition
+without the exercise solutions into ``_build/student/_build/html``.
 Also writes the generated tables that the Reproducibility page includes.
 """
 from __future__ import annotations
@@ -14,6 +15,8 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = ROOT / "_build" / "generated"
@@ -46,24 +49,42 @@ def write_reproducibility_tables() -> None:
     (GENERATED / "runtimes.md").write_text("\n".join(rows) + "\n")
 
 
+def build_config(execute: bool, student: bool) -> Path:
+    """The book's _config.yml, or a generated variant of it for EXECUTE=1 and the student edition."""
+    config = ROOT / "_config.yml"
+    if not (execute or student):
+        return config
+    data = yaml.safe_load(config.read_text())
+    if execute:
+        data["execute"]["execute_notebooks"] = "force"
+    if student:
+        data["sphinx"]["config"]["hide_solutions"] = True  # sphinx-exercise drops every solution
+    name = "_config" + ("_execute" if execute else "") + ("_student" if student else "") + ".yml"
+    out = GENERATED / name
+    out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--execute", action="store_true", help="re-execute every notebook during the build")
+    parser.add_argument("--student", action="store_true",
+                        help="student edition without solutions, built into _build/student/_build/html")
     parser.add_argument("--builder", default="html")
     args = parser.parse_args()
     write_reproducibility_tables()
-    config = ROOT / "_config.yml"
-    if args.execute:
-        text = config.read_text().replace('execute_notebooks: "off"', "execute_notebooks: force")
-        config = GENERATED / "_config_execute.yml"
-        config.write_text(text)
+    config = build_config(args.execute, args.student)
     jb = Path(sys.executable).with_name("jupyter-book")
+    out = ROOT / "_build" / "student" if args.student else ROOT
     # A fresh build each time: Sphinx only reports warnings for the files it re-reads.
-    shutil.rmtree(ROOT / "_build" / "html", ignore_errors=True)
-    shutil.rmtree(ROOT / "_build" / ".doctrees", ignore_errors=True)
+    shutil.rmtree(out / "_build" / "html", ignore_errors=True)
+    shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
     cmd = [str(jb), "build", str(ROOT), "--config", str(config), "--builder", args.builder,
-           "-W", "-n", "--keep-going", "--all"]
-    return subprocess.call(cmd, cwd=ROOT)
+           "--path-output", str(out), "-W", "-n", "--keep-going", "--all"]
+    code = subprocess.call(cmd, cwd=ROOT)
+    if code == 0:
+        print(f"The book is built: open file://{out / '_build' / 'html' / 'index.html'}")
+    return code
 
 
 if __name__ == "__main__":

@@ -52,7 +52,8 @@ code(r"""
 import importlib.util
 
 if importlib.util.find_spec("convexscore") is None:
-    %pip install --quiet "convexscore @ git+https://github.com/convex-score-matching/convex-score-matching"
+    REPO = "https://github.com/convex-score-matching/convex-score-matching"  # as in _config.yml
+    %pip install --quiet "convexscore @ git+{REPO}"
 """, tags=["remove-cell"])
 
 code(r"""
@@ -66,7 +67,7 @@ from scipy.stats import norm, wasserstein_distance
 
 import convexscore as cs
 
-SEED = 20240203                      # every random draw below derives from this seed
+SEED = 20240203  # every random draw below derives from this seed
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
 """)
 
@@ -101,8 +102,9 @@ def gauss_sample(n, rng):
 
 
 def _mix_component_logpdf(x):
-    # shape (n, 2): log(w_k) + log N(x; mu_k, s_k^2)
-    return np.log(MIX_WEIGHTS) + norm.logpdf(np.asarray(x)[..., None], MIX_MEANS, MIX_SDS)
+    # shape (n, 2): log(w_k) + log N(x; mu_k, s_k^2), written out (faster than norm.logpdf)
+    u = (np.asarray(x)[..., None] - MIX_MEANS) / MIX_SDS
+    return np.log(MIX_WEIGHTS / (MIX_SDS * np.sqrt(2 * np.pi))) - 0.5 * u**2
 
 
 def mix_logpdf(x):
@@ -110,8 +112,9 @@ def mix_logpdf(x):
 
 
 def mix_score(x):
-    resp = softmax(_mix_component_logpdf(x), axis=-1)            # posterior responsibilities r_k(x)
-    return np.sum(resp * (-(np.asarray(x)[..., None] - MIX_MEANS) / MIX_SDS**2), axis=-1)
+    resp = softmax(_mix_component_logpdf(x), axis=-1)  # responsibilities r_k(x)
+    comp_scores = -(np.asarray(x)[..., None] - MIX_MEANS) / MIX_SDS**2
+    return np.sum(resp * comp_scores, axis=-1)
 
 
 def mix_sample(n, rng):
@@ -130,11 +133,11 @@ for name, t in TARGETS.items():
     fd = (t["logpdf"](grid + h) - t["logpdf"](grid - h)) / (2 * h)
     err = np.max(np.abs(fd - t["score"](grid)))
     assert err < 1e-5, (name, err)
-    print(f"{name:8s}: max |score - finite difference of log p| on [-4, 4] = {err:.1e}")
+    print(f"{name:8s}: max |score - finite difference of log p| = {err:.1e}")
 """)
 
 md(r"""
-## 1. Samples against the density
+## Samples against the density
 
 We run 10,000 independent chains for 2,000 steps of size $\epsilon = 0.05$, started from the uniform law on
 $[-4, 4]$ (as the paper's experiments do), and compare the histogram of the final states with the target
@@ -148,13 +151,16 @@ x_init = rng.uniform(-4, 4, N_CHAINS)
 
 final = {}
 for i, (name, t) in enumerate(TARGETS.items()):
-    run = cs.langevin(t["score"], x_init, step=0.05, n_steps=2_000, rng=SEED + 1 + i)
+    run = cs.langevin(t["score"], x_init, step=0.05, n_steps=2_000,
+                      rng=SEED + 1 + i)
     final[name] = run.samples
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
 for ax, (name, t) in zip(axes, TARGETS.items()):
-    ax.hist(final[name], bins=80, range=(-4, 4), density=True, color="tab:blue", alpha=0.55, label="ULA, 2000 steps")
-    ax.plot(grid, np.exp(t["logpdf"](grid)), color="k", lw=1.6, label="target density")
+    ax.hist(final[name], bins=80, range=(-4, 4), density=True,
+            color="tab:blue", alpha=0.55, label="ULA, 2000 steps")
+    ax.plot(grid, np.exp(t["logpdf"](grid)), color="k", lw=1.6,
+            label="target density")
     ax.set_title(f"{name} target, $\\epsilon = 0.05$")
     ax.set_xlabel("$x$")
     ax.legend(loc="upper left", fontsize=8)
@@ -162,16 +168,18 @@ axes[0].set_ylabel("density")
 plt.show()
 
 x = final["Gaussian"]
-print(f"Gaussian: sample mean {x.mean():.3f} (target {GAUSS_MEAN:.3f}), "
-      f"sample variance {x.var():.4f} (target {GAUSS_SD**2:.4f}, ULA formula "
-      f"{cs.gaussian_ula_stationary_variance(GAUSS_SD**2, 0.05):.4f})")
+v_ula = cs.gaussian_ula_stationary_variance(GAUSS_SD**2, 0.05)
+print(f"Gaussian: sample mean {x.mean():.3f} (target {GAUSS_MEAN:.3f})")
+print(f"          sample variance {x.var():.4f} (target {GAUSS_SD**2:.4f}, "
+      f"ULA formula {v_ula:.4f})")
 x = final["mixture"]
+right_mass = np.sum(MIX_WEIGHTS * norm.sf(0, MIX_MEANS, MIX_SDS))
 print(f"mixture : fraction of chains right of 0 = {np.mean(x > 0):.3f} "
-      f"(target {MIX_WEIGHTS[1] * norm.sf(0, MIX_MEANS[1], MIX_SDS[1]) + MIX_WEIGHTS[0] * norm.sf(0, MIX_MEANS[0], MIX_SDS[0]):.3f})")
+      f"(target {right_mass:.3f})")
 """)
 
 md(r"""
-## 2. Distance to the target against the number of steps
+## Distance to the target against the number of steps
 
 We measure the 1-Wasserstein distance $W_1$ between the chains and an independent exact sample of the target
 of the same size (`scipy.stats.wasserstein_distance`). Even a perfect sampler does not reach zero: two
@@ -188,7 +196,7 @@ normal mean.
 code(r"""
 N_W1 = 5_000
 STEPS = [0.01, 0.05, 0.2, 0.8]
-N_STEPS, THIN = 3_000, 10
+N_STEPS, THIN = 3_000, 20
 START_MEAN, START_SD = -3.0, 0.5
 
 
@@ -196,7 +204,8 @@ def w1_gaussians(m1, s1, m2, s2):
     # W1(N(m1, s1^2), N(m2, s2^2)) = E|dm + ds Z|, the mean of a folded normal
     dm, ds = np.asarray(m1 - m2, dtype=float), np.abs(np.asarray(s1 - s2, dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
-        folded = ds * np.sqrt(2 / np.pi) * np.exp(-0.5 * (dm / ds) ** 2) + dm * (1 - 2 * norm.cdf(-dm / ds))
+        folded = (ds * np.sqrt(2 / np.pi) * np.exp(-0.5 * (dm / ds) ** 2)
+                  + dm * (1 - 2 * norm.cdf(-dm / ds)))
     return np.where(ds > 0, folded, np.abs(dm))
 
 
@@ -215,27 +224,35 @@ w1 = {}
 floor = {}
 for name, t in TARGETS.items():
     ref = t["sample"](N_W1, rng)
-    pairs = [wasserstein_distance(t["sample"](N_W1, rng), t["sample"](N_W1, rng)) for _ in range(20)]
+    pairs = [wasserstein_distance(t["sample"](N_W1, rng), t["sample"](N_W1, rng))
+             for _ in range(20)]
     floor[name] = (np.mean(pairs), np.std(pairs))
     for j, step in enumerate(STEPS):
-        run = cs.langevin(t["score"], x_start, step=step, n_steps=N_STEPS, rng=SEED + 100 + j, thin=THIN)
-        w1[name, step] = np.array([wasserstein_distance(xs, ref) for xs in run.trajectory])
+        run = cs.langevin(t["score"], x_start, step=step, n_steps=N_STEPS,
+                          rng=SEED + 100 + j, thin=THIN)
+        w1[name, step] = np.array([wasserstein_distance(xs, ref)
+                                   for xs in run.trajectory])
 kept_steps = run.steps
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True, sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True,
+                         sharey=True)
 colors = plt.cm.viridis(np.linspace(0, 0.85, len(STEPS)))
 for ax, name in zip(axes, TARGETS):
     m, sdv = floor[name]
     ax.axhspan(max(m - 2 * sdv, 1e-3), m + 2 * sdv, color="0.8", label="noise floor")
     for c, step in zip(colors, STEPS):
-        ax.plot(kept_steps[1:], w1[name, step][1:], color=c, lw=1.3, label=f"$\\epsilon$ = {step}")
+        ax.plot(kept_steps[1:], w1[name, step][1:], color=c, lw=1.3,
+                label=f"$\\epsilon$ = {step}")
         if name == "Gaussian":
-            m_t, v_t = exact_gaussian_ula_law(kept_steps[1:], step, GAUSS_MEAN, GAUSS_SD**2, START_MEAN, START_SD**2)
-            ax.plot(kept_steps[1:], w1_gaussians(m_t, np.sqrt(v_t), GAUSS_MEAN, GAUSS_SD), "--", color=c, lw=1)
+            m_t, v_t = exact_gaussian_ula_law(kept_steps[1:], step, GAUSS_MEAN,
+                                              GAUSS_SD**2, START_MEAN, START_SD**2)
+            exact = w1_gaussians(m_t, np.sqrt(v_t), GAUSS_MEAN, GAUSS_SD)
+            ax.plot(kept_steps[1:], exact, "--", color=c, lw=1)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("number of steps")
-    ax.set_title(f"{name} target" + (" (dashed: exact law)" if name == "Gaussian" else ""))
+    extra = " (dashed: exact law)" if name == "Gaussian" else ""
+    ax.set_title(f"{name} target{extra}")
 axes[0].set_ylabel("$W_1$(chains, target sample)")
 axes[1].legend(fontsize=8, loc="upper right")
 plt.show()
@@ -243,7 +260,8 @@ plt.show()
 for name in TARGETS:
     m, sdv = floor[name]
     ends = ", ".join(f"eps={s}: {w1[name, s][-1]:.3f}" for s in STEPS)
-    print(f"{name:8s} noise floor {m:.3f} +- {sdv:.3f}; W1 after {N_STEPS} steps: {ends}")
+    print(f"{name:8s} noise floor {m:.3f} +- {sdv:.3f}")
+    print(f"         W1 after {N_STEPS} steps: {ends}")
 """)
 
 md(r"""
@@ -254,7 +272,7 @@ algorithm, which no number of steps removes. On the mixture the chains must also
 at $0$ to put 70% of the mass in the right-hand mode; that crossing is what keeps the small-step curves high
 for longest.
 
-## 3. The stationary variance on a Gaussian
+## The stationary variance on a Gaussian
 
 The chapter proves that on $\mathcal N(\mu, s^2)$ ULA is an AR(1) process whose stationary law is
 $\mathcal N\big(\mu,\ s^2 / (1 - \epsilon/(4s^2))\big)$ for $0 < \epsilon < 4s^2$. We estimate the variance from
@@ -271,7 +289,8 @@ rng = np.random.default_rng(SEED + 20)
 x_start = gauss_sample(N_VAR, rng)
 measured, formula = [], []
 for k, step in enumerate(eps_grid):
-    x = cs.langevin(gauss_score, x_start, step=step, n_steps=400, rng=SEED + 200 + k).samples
+    x = cs.langevin(gauss_score, x_start, step=step, n_steps=400,
+                    rng=SEED + 200 + k).samples
     measured.append(x.var())
     formula.append(cs.gaussian_ula_stationary_variance(var, step))
 measured, formula = np.array(measured), np.array(formula)
@@ -281,17 +300,21 @@ z = (measured - formula) / se
 print(" eps   formula  measured  z-score")
 for row in zip(eps_grid, formula, measured, z):
     print("{:4.2f}  {:7.4f}  {:8.4f}  {:+6.2f}".format(*row))
-assert np.all(np.abs(z) < 4), "a measured stationary variance disagrees with the formula"
-print(f"all {len(eps_grid)} measured variances within 4 standard errors of s^2 / (1 - eps / (4 s^2))")
+assert np.all(np.abs(z) < 4), "a stationary variance disagrees with the formula"
+print(f"all {len(eps_grid)} measured variances within 4 standard errors "
+      "of s^2 / (1 - eps / (4 s^2))")
 
 fine = np.linspace(0.01, 1.86, 300)
 fig, ax = plt.subplots(figsize=(6.4, 3.8), constrained_layout=True)
-ax.plot(fine, var / (1 - fine / (4 * var)), color="k", lw=1.5, label=r"formula $s^2/(1-\epsilon/(4s^2))$")
-ax.errorbar(eps_grid, measured, yerr=2 * se, fmt="o", color="tab:red", ms=4, capsize=3, label="ULA, 20,000 chains")
+ax.plot(fine, var / (1 - fine / (4 * var)), color="k", lw=1.5,
+        label=r"formula $s^2/(1-\epsilon/(4s^2))$")
+ax.errorbar(eps_grid, measured, yerr=2 * se, fmt="o", color="tab:red", ms=4,
+            capsize=3, label="ULA, 20,000 chains")
 ax.axhline(var, color="tab:blue", ls=":", label=r"target variance $s^2$")
 ax.axvline(4 * var, color="0.5", ls="--", lw=1)
 ax.set_yscale("log")
-ax.text(4 * var - 0.03, 0.6, r"$\epsilon = 4s^2$: no stationary law", ha="right", fontsize=8, color="0.3")
+ax.text(4 * var - 0.03, 0.6, r"$\epsilon = 4s^2$: no stationary law", ha="right",
+        fontsize=8, color="0.3")
 ax.set_xlabel(r"step size $\epsilon$")
 ax.set_ylabel("stationary variance")
 ax.set_title(r"ULA on $\mathcal{N}(1, 0.7^2)$")
@@ -314,17 +337,21 @@ run = cs.langevin(gauss_score, x_start, step=step, n_steps=20, rng=SEED + 31, th
 print(f"eps = {step}:  t   mean: exact  measured   variance: exact  measured")
 for t_, xs in zip(run.steps, run.trajectory):
     m_t, v_t = exact_gaussian_ula_law(t_, step, GAUSS_MEAN, var, START_MEAN, START_SD**2)
-    assert abs(xs.mean() - m_t) < 4 * np.sqrt(v_t / N_VAR) and abs(xs.var() - v_t) < 4 * v_t * np.sqrt(2 / N_VAR)
-    print(f"           {t_:2d}        {m_t:+.3f}    {xs.mean():+.3f}             {v_t:.4f}    {xs.var():.4f}")
+    assert abs(xs.mean() - m_t) < 4 * np.sqrt(v_t / N_VAR)
+    assert abs(xs.var() - v_t) < 4 * v_t * np.sqrt(2 / N_VAR)
+    print(f"{t_:13d}        {m_t:+.3f}    {xs.mean():+.3f}"
+          f"             {v_t:.4f}    {xs.var():.4f}")
 
 for step in (4 * var, 4.5 * var):
-    run = cs.langevin(gauss_score, gauss_sample(N_VAR, rng), step=step, n_steps=40, rng=SEED + 32, thin=10)
-    growth = ", ".join(f"t={t_}: {xs.var():.3g}" for t_, xs in zip(run.steps, run.trajectory))
+    run = cs.langevin(gauss_score, gauss_sample(N_VAR, rng), step=step, n_steps=40,
+                      rng=SEED + 32, thin=10)
+    growth = ", ".join(f"t={t_}: {xs.var():.3g}"
+                       for t_, xs in zip(run.steps, run.trajectory))
     print(f"eps = {step / var:.1f} s^2, sample variance {growth}")
 """)
 
 md(r"""
-## 4. How the step size trades speed for bias
+## How the step size trades speed for bias
 
 The panel below fixes the budget at 300 steps, starts from the uniform law on $[-4, 4]$, and varies
 $\epsilon$ on the mixture. A tiny step has not yet moved the chains far from their start; a moderate step
@@ -341,7 +368,8 @@ x_uniform = np.random.default_rng(SEED + 40).uniform(-4, 4, N_SNAP)
 def snapshot(ax, step, seed=SEED + 41):
     with np.errstate(over="ignore", invalid="ignore"):
         try:
-            x = cs.langevin(mix_score, x_uniform, step=step, n_steps=BUDGET, rng=seed).samples
+            x = cs.langevin(mix_score, x_uniform, step=step, n_steps=BUDGET,
+                            rng=seed).samples
         except FloatingPointError:
             x = None
     ax.plot(grid, np.exp(mix_logpdf(grid)), color="k", lw=1.4)
@@ -349,22 +377,26 @@ def snapshot(ax, step, seed=SEED + 41):
         ax.set_title(f"$\\epsilon$ = {step:.3g}: the chains diverged", fontsize=10)
         return None
     ax.hist(x, bins=70, range=(-4, 4), density=True, color="tab:orange", alpha=0.6)
-    d = wasserstein_distance(x, mix_sample(N_SNAP, np.random.default_rng(seed + 1)))
+    ref = mix_sample(N_SNAP, np.random.default_rng(seed + 1))
+    d = wasserstein_distance(x, ref)
     ax.set_title(f"$\\epsilon$ = {step:.3g}:  $W_1$ = {d:.3f}", fontsize=10)
     ax.set_xlim(-4, 4)
     return d
 
 
-fig, axes = plt.subplots(1, 4, figsize=(12, 3.0), sharey=True, constrained_layout=True)
+fig, axes = plt.subplots(1, 4, figsize=(12, 3.0), sharey=True,
+                         constrained_layout=True)
 for ax, step in zip(axes, [0.003, 0.03, 0.3, 1.0]):
     snapshot(ax, step)
     ax.set_xlabel("$x$")
 axes[0].set_ylabel("density")
-fig.suptitle(f"ULA on the mixture after {BUDGET} steps from Uniform[-4, 4]", fontsize=11)
+fig.suptitle(f"ULA on the mixture after {BUDGET} steps from Uniform[-4, 4]",
+             fontsize=11)
 plt.show()
 for step in [0.3, 1.0]:
-    inflation = np.sqrt(cs.gaussian_ula_stationary_variance(MIX_SDS[1] ** 2, step)) / MIX_SDS[1]
-    print(f"eps = {step}: one mode's stationary standard deviation is {inflation:.2f} x the true 0.6")
+    v = cs.gaussian_ula_stationary_variance(MIX_SDS[1] ** 2, step)
+    print(f"eps = {step}: a Gaussian mode of sd 0.6 has stationary sd "
+          f"{np.sqrt(v):.3f}, {np.sqrt(v) / MIX_SDS[1]:.2f} x too large")
 """)
 
 md(r"""
@@ -375,8 +407,9 @@ $\epsilon \approx 1.4$ the outer tails of the mixture are unstable and the chain
 """)
 
 code(r"""
-step_slider = widgets.FloatLogSlider(value=0.05, base=10, min=-3, max=0.3, step=0.05, description="step ε",
-                                     continuous_update=False, readout_format=".3f")
+step_slider = widgets.FloatLogSlider(
+    value=0.05, base=10, min=-3, max=0.3, step=0.05, description="step ε",
+    continuous_update=False, readout_format=".3f")
 
 
 def show_snapshot(step):
