@@ -43,4 +43,7 @@ from . import kernel
 from .kernel import (compare_network_and_kernel, dsm_regression_data, empirical_ntk, kernel_gd_path, ou_dsm_data,
                      relu_ntk, rwy_stopping_rule)
 
+# --- learned densities (issue 7) ---
+from .density import PiecewiseGaussianDensity, kl_divergence_on_grid
+
 __version__ = "0.1.0"
