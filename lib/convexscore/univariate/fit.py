@@ -16,11 +16,14 @@ from .._validation import as_samples, check_activation, check_positive
 from ..network import TwoLayerNet
 from .certificate import Certificate, certify
 from .dictionaries import unboundedness_threshold
-from .programs import SOLVERS, ConvexProgram, SolverOutput, build_program, objective
+from .programs import SOLVERS, ConvexProgram, SolverError, SolverOutput, build_program, objective
 from .reconstruct import PiecewiseLinearScore, network_from_solution, piecewise_linear
 
 DEFAULT_SOLVER = "cvxpy"
 """The solver used when none is named."""
+
+CERTIFIED_GAP = 1e-6
+"""A solver status ``optimal_inaccurate`` is accepted only if the certificate's relative gap is below this."""
 
 ZERO_TOL = 1e-9
 """Entries of ``z`` below ``ZERO_TOL * max(1, max|z|)`` are set to zero (interior-point solutions are not sparse)."""
@@ -39,7 +42,9 @@ class ConvexFit:
 
     ``value``: the optimal objective (over all widths); ``net``: a :class:`TwoLayerNet` attaining it; ``z`` (p,):
     the convex solution in the dictionary layout; ``knots`` (K,): the sorted unique inputs where kinks may sit;
-    ``certificate``: dual point, lower bound and duality gap; ``status``: the solver's status; ``program``: the
+    ``certificate``: dual point, lower bound and duality gap; ``status``: the solver's status (``"optimal"``, or
+    ``"optimal_inaccurate"`` accepted only when the certificate proves a relative gap below
+    :data:`CERTIFIED_GAP`); ``program``: the
     paper's equation number; ``objective``: ``"score_matching"`` or ``"denoising_score_matching"``.
     """
 
@@ -102,11 +107,17 @@ def _fit(prog: ConvexProgram, solver: str, objective_name: str) -> ConvexFit:
     raw_z = z
     z = np.where(np.abs(z) > ZERO_TOL * max(1.0, float(np.max(np.abs(z)))), z, 0.0)
     value = objective(prog, z)
+    cert = certify(prog, z, value, extra=(raw_z,))
+    if out.status != "optimal" and not (cert.feasible and cert.relative_gap <= CERTIFIED_GAP):
+        raise SolverError(
+            f"solver {solver!r} returned status {out.status!r} and the dual certificate does not confirm optimality "
+            f"(relative gap {cert.relative_gap:.2e} > {CERTIFIED_GAP:g}); try a larger beta or rescale the data"
+        )
     return ConvexFit(
         value=value,
         net=network_from_solution(prog, z),
         z=z,
-        certificate=certify(prog, z, value, extra=(raw_z,)),
+        certificate=cert,
         status=out.status,
         knots=prog.knots.u.copy(),
         activation=prog.activation,
