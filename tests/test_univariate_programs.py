@@ -266,3 +266,23 @@ def test_solver_status_is_checked():
 
     with pytest.raises(SolverError, match="infeasible_inaccurate"):
         _finish(FakeProblem(), FakeVar(), "test program")
+
+
+def test_inaccurate_status_needs_a_certificate(monkeypatch):
+    """A solver reporting 'optimal_inaccurate' is accepted only when the dual certificate proves optimality."""
+    from convexscore.univariate import programs
+    from convexscore.univariate.programs import SolverOutput
+
+    x = datasets()["normal"]
+    exact = fit_score_matching(x, 3.0)
+    monkeypatch.setitem(programs.SOLVERS, "exact-but-unsure", lambda prog: SolverOutput(exact.z.copy(), "optimal_inaccurate", 0.0))
+    monkeypatch.setitem(programs.SOLVERS, "wrong", lambda prog: SolverOutput(exact.z * 1.01, "optimal_inaccurate", 0.0))
+    monkeypatch.setitem(programs.SOLVERS, "wrong-but-sure", lambda prog: SolverOutput(exact.z * 1.01, "optimal", 0.0))
+    fit = fit_score_matching(x, 3.0, solver="exact-but-unsure")
+    assert fit.status == "optimal_inaccurate" and abs(fit.value - exact.value) < 1e-12
+    with pytest.raises(SolverError, match="optimal_inaccurate"):
+        fit_score_matching(x, 3.0, solver="wrong")
+    # a wrong point reported as optimal still gets an honest certificate: the gap shows it
+    wrong = fit_score_matching(x, 3.0, solver="wrong-but-sure")
+    assert wrong.certificate.feasible and wrong.certificate.gap > 1e-6
+    assert wrong.certificate.lower_bound <= exact.value + 1e-9

@@ -3,8 +3,15 @@
 ``fit_score_matching(x, beta)`` and ``fit_denoising_score_matching(x, beta, sigma, noise)`` solve the convex
 program, rebuild a :class:`TwoLayerNet` that attains its value, and certify optimality over all widths with a
 feasible dual point. Solvers are picked by name: ``"cvxpy"`` (the O(n)-sparse formulation, Clarabel),
-``"cvxpy-dense"`` (the dense reference); :data:`DEFAULT_SOLVER` is the default. A solver is a function
-``ConvexProgram -> SolverOutput`` returning ``z`` in the dictionary layout of :mod:`dictionaries`.
+``"cvxpy-dense"`` (the dense reference); :data:`DEFAULT_SOLVER` is the default.
+
+Solver interface (for adding solvers to :func:`_run_solver`): a function ``ConvexProgram -> SolverOutput``.
+The program gives ``loss`` ("sm"/"dsm"), ``activation``, ``skip``, ``beta``, ``inputs`` (n,) (data, or noisy
+inputs for DSM), ``labels`` (n,) (DSM targets ``-z/sigma``), ``knots`` (sorted unique ``u``, ``counts``, ``index``
+with ``inputs = u[index]``), ``layout`` and ``d`` (SM counts). The output's ``z`` must follow the column layout
+of :mod:`dictionaries`; its ``status`` is ``"optimal"`` or ``"optimal_inaccurate"``. Everything after the solve
+(zeroing entries below :data:`ZERO_TOL`, objective value, network, certificate) is done here, the same way for
+every solver.
 """
 from __future__ import annotations
 
@@ -44,8 +51,8 @@ class ConvexFit:
     the convex solution in the dictionary layout; ``knots`` (K,): the sorted unique inputs where kinks may sit;
     ``certificate``: dual point, lower bound and duality gap; ``status``: the solver's status (``"optimal"``, or
     ``"optimal_inaccurate"`` accepted only when the certificate proves a relative gap below
-    :data:`CERTIFIED_GAP`); ``program``: the
-    paper's equation number; ``objective``: ``"score_matching"`` or ``"denoising_score_matching"``.
+    :data:`CERTIFIED_GAP`); ``program``: the paper's equation number; ``objective``: ``"score_matching"`` or
+    ``"denoising_score_matching"``; ``problem``: the :class:`ConvexProgram` that was solved.
     """
 
     value: float
