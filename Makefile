@@ -44,7 +44,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	if $(BIN)/python -m pip list 2>/dev/null | grep -iE '^(nvidia|triton|cuda)' ; then \
 	  echo "error: CUDA packages were installed; install torch's CPU build (see README)"; exit 1; fi
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (convexscore)" > /dev/null
+	$(BIN)/python tools/kernelspec.py > /dev/null
 	touch $(STAMP)
 
 venv: $(STAMP)

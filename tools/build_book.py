@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from kernelspec import pinned_kernel
+
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = ROOT / "_build" / "generated"
 KEY_PACKAGES = [
@@ -81,7 +83,8 @@ def main() -> int:
     shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
     cmd = [str(jb), "build", str(ROOT), "--config", str(config), "--builder", args.builder,
            "--path-output", str(out), "-W", "-n", "--keep-going", "--all"]
-    code = subprocess.call(cmd, cwd=ROOT)
+    with pinned_kernel():  # EXECUTE=1 runs the notebooks with this environment's Python
+        code = subprocess.call(cmd, cwd=ROOT)
     if code == 0:
         print(f"The book is built: open file://{out / '_build' / 'html' / 'index.html'}")
     return code

@@ -15,6 +15,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from kernelspec import pinned_kernel
+
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIMES = ROOT / "notebooks" / "runtimes.json"
 
@@ -39,7 +41,8 @@ def main(paths: list[str]) -> int:
     runtimes = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
     for p in paths:
         path = Path(p).resolve()
-        seconds = execute(path)
+        with pinned_kernel():  # the kernel is this environment's Python, whatever kernelspecs exist elsewhere
+            seconds = execute(path)
         key = str(path.relative_to(ROOT))
         runtimes[key] = {"seconds": round(seconds, 1), "date": dt.date.today().isoformat()}
         print(f"{key}: {seconds:.1f} s")
