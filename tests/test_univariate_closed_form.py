@@ -143,6 +143,9 @@ def test_piecewise_linear_form_and_log_density():
         h = 1e-5
         np.testing.assert_allclose((pw.log_density(probe + h) - pw.log_density(probe - h)) / (2 * h), pw(probe), atol=1e-5)
         assert abs(pw.log_density(np.array([0.0]))[0]) < 1e-12
+        quad, lin, const = pw.log_density_coefficients()
+        j = pw.piece(probe)
+        np.testing.assert_allclose(quad[j] * probe**2 + lin[j] * probe + const[j], pw.log_density(probe), atol=1e-8)
         assert pw.lipschitz == pytest.approx(np.max(np.abs(np.diff(pw(probe)) / np.diff(probe))), rel=1e-6)
     with pytest.raises(ValueError, match="1-D"):
         from convexscore import TwoLayerNet

@@ -76,6 +76,21 @@ class PiecewiseLinearScore:
         x = np.asarray(x, dtype=np.float64)
         return self._integral(x) - self._integral(np.zeros(1))[0]
 
+    def log_density_coefficients(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per piece ``j``, ``log_density(x) = quad[j] x^2 + lin[j] x + const[j]``; each array has shape (m+1,).
+
+        A piece with ``quad < 0`` is a Gaussian piece of variance ``-1 / (2 quad)``; ``quad = 0`` an exponential one.
+        """
+        k = self.knots
+        quad, lin = 0.5 * self.slopes, self.intercepts.copy()
+        zero = self._integral(np.zeros(1))[0]
+        if k.size == 0:
+            return quad, lin, np.zeros(1)
+        # evaluate at one point inside every piece and solve for the constant
+        probes = np.concatenate([[k[0] - 1.0], 0.5 * (k[:-1] + k[1:]), [k[-1] + 1.0]])
+        const = self._integral(probes) - zero - quad * probes**2 - lin * probes
+        return quad, lin, const
+
     def _integral(self, t: np.ndarray) -> np.ndarray:
         """``int_{k_0}^t f`` with ``k_0`` the first knot (or 0 when there is none)."""
         def F(j, s):  # antiderivative of piece j
