@@ -87,13 +87,14 @@ class Browser:
              "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
              "--disable-dev-shm-usage", "--hide-scrollbars"]
 
-    def __init__(self, executable: str, profile: Path):
+    def __init__(self, executable: str):
         self.executable = executable
-        self.profile = profile
 
-    def _run(self, extra: list[str], url: str, timeout: float = 90) -> subprocess.CompletedProcess:
-        cmd = [self.executable, *self.FLAGS, f"--user-data-dir={self.profile}", *extra, url]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    def _run(self, extra: list[str], url: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        # a fresh profile per call, so that several pages can load in parallel
+        with tempfile.TemporaryDirectory(prefix="csm-chromium-") as profile:
+            cmd = [self.executable, *self.FLAGS, f"--user-data-dir={profile}", *extra, url]
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
 
     def dom(self, url: str, budget_ms: int = 20000) -> str:
         """The DOM after scripts ran (MathJax typesetting, widget rendering)."""
@@ -122,8 +123,7 @@ def browser():
     if exe is None:
         skip_or_fail("no headless browser found (looked for $CHROMIUM, " + ", ".join(BROWSER_NAMES)
                      + "); on Debian: apt-get install chromium")
-    with tempfile.TemporaryDirectory(prefix="csm-chromium-") as profile:
-        yield Browser(exe, Path(profile))
+    return Browser(exe)
 
 
 @pytest.fixture()

@@ -7,6 +7,7 @@ these tests skip.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -68,12 +69,24 @@ def scan(html: str) -> PageScan:
     return p
 
 
+def _render_one(page: str, browser) -> tuple[str, list[tuple[str, int]]]:
+    with BookServer(HTML) as server:  # one server per page, so its request log belongs to that page alone
+        dom = browser.dom(server.url(page))
+        return dom, list(server.requests)
+
+
 def render(page: str, browser) -> tuple[str, list[tuple[str, int]]]:
-    """DOM after scripts ran, and the (path, status) of every request the browser made for it."""
+    """DOM after scripts ran, and the (path, status) of every request the browser made for it.
+
+    The first call loads every page of the book, three browsers at a time, and keeps the results.
+    """
     if page not in _cache:
-        with BookServer(HTML) as server:
-            dom = browser.dom(server.url(page))
-            _cache[page] = (dom, list(server.requests))
+        pages = [p for p in book_pages() if (HTML / p).exists() and p not in _cache] or [page]
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            for p, result in zip(pages, pool.map(lambda p: _render_one(p, browser), pages)):
+                _cache[p] = result
+        if page not in _cache:
+            _cache[page] = _render_one(page, browser)
     return _cache[page]
 
 
