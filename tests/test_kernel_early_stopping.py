@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from convexscore.kernel import critical_radius, local_rademacher, oracle_stop, relu_ntk, rwy_stopping_rule, rwy_stopping_step
+from convexscore.kernel import critical_radius, interpolant_norm, local_rademacher, oracle_stop, relu_ntk, rwy_stopping_rule, rwy_stopping_step
 
 
 def test_rank_r_kernel_has_closed_form_stopping_time_and_radius():
@@ -44,3 +44,16 @@ def test_oracle_and_errors():
         rwy_stopping_step([0.5, -0.1], 1.0)
     with pytest.raises(ValueError, match="noise_std"):
         critical_radius([0.5], 0.0)
+
+
+def test_interpolant_norm_recovers_a_kernel_expansion_and_norm_bound_rescales_noise():
+    x = np.linspace(-2, 2, 30)
+    K = relu_ntk(x)
+    c = np.zeros(30)
+    c[[3, 11, 20]] = [1.0, -2.0, 0.5]
+    f = K @ c  # f = sum_j c_j K(., x_j): its RKHS norm is sqrt(c^T K c), attained by the interpolant
+    assert interpolant_norm(K, f) == pytest.approx(np.sqrt(c @ K @ c), rel=1e-6)
+    B = K.diagonal().max()
+    a = rwy_stopping_rule(K, 0.6, norm_bound=3.0)
+    b = rwy_stopping_rule(K, 0.6 / (np.sqrt(B) * 3.0))
+    assert (a.step, a.radius) == (b.step, b.radius)

@@ -41,6 +41,7 @@ law (a two-component Gaussian mixture) makes available.
 """)
 
 code(r"""
+%matplotlib inline
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
@@ -58,7 +59,7 @@ BLUE, RED, GREEN, ORANGE, PURPLE, GREY = (PALETTE[k] for k in ("blue", "vermilli
 LAW = kv.GaussianMixture1D(weights=[0.5, 0.5], means=[-2.0, 2.0], stds=[0.5, 0.5])
 SIGMA = 0.5                     # DSM noise level
 NOISED = LAW.noised(SIGMA)      # law of the inputs y = x + sigma z
-GRID = np.linspace(-6.0, 6.0, 801)
+GRID = np.linspace(-6.0, 6.0, 601)
 WEIGHTS = np.exp(NOISED.logpdf(GRID))
 WEIGHTS /= WEIGHTS.sum()        # quadrature weights for the error in L2(p_sigma)
 TRUE_GRID = NOISED.score(GRID)
@@ -89,6 +90,11 @@ for name, h in [("1", np.ones_like), ("tanh(y)", np.tanh), ("exp(-y^2)", lambda 
     print(f"E[(label - s) h], h = {name:9s}: {v.mean():+.4f}  (Monte Carlo s.e. {v.std() / np.sqrt(v.size):.4f})")
 var_formula = kv.label_noise_variance(LAW, SIGMA, big.inputs).mean()
 print(f"mean squared residual {np.mean(resid**2):.3f}, mean of 1/sigma^2 + s'(y): {var_formula:.3f}")
+z_worst = max(abs(np.mean(resid * h(big.inputs))) / (np.std(resid * h(big.inputs)) / np.sqrt(resid.size))
+              for h in (np.ones_like, np.tanh, lambda y: np.exp(-y**2)))
+glue("kv_resid2", round(float(np.mean(resid**2)), 2), display=False)
+glue("kv_var_formula", round(float(var_formula), 2), display=False)
+glue("kv_tweedie_z", round(float(z_worst), 1), display=False)
 """)
 
 code(r"""
@@ -125,6 +131,7 @@ for order, feat in [(0, (F >= 0).astype(float)), (1, np.maximum(F, 0))]:
             prod = feat[:, i] * feat[:, j]
             worst = max(worst, abs(prod.mean() - exact[i, j]) / (prod.std() / np.sqrt(prod.size)))
 print(f"closed form vs Monte Carlo: largest deviation {worst:.2f} standard errors (50 entries)")
+glue("kv_arccos_z", round(float(worst), 2), display=False)
 K_demo = kv.relu_ntk(rng.normal(size=200) * 2)
 print(f"NTK Gram matrix of 200 points: smallest eigenvalue / largest = {np.linalg.eigvalsh(K_demo)[0] / np.linalg.eigvalsh(K_demo)[-1]:.1e}")
 """)
@@ -157,23 +164,25 @@ runs = [kv.compare_network_and_kernel(lazy_data.inputs, lazy_data.labels, x_lazy
 rel_change = np.mean([r.relative_change for r in runs], axis=0)
 distance = np.mean([r.distance for r in runs], axis=0)
 slope_rel = np.polyfit(np.log(WIDTHS), np.log(rel_change), 1)[0]
-slope_dist = np.polyfit(np.log(WIDTHS), np.log(distance), 1)[0]
+slope_dist = np.polyfit(np.log(WIDTHS[2:]), np.log(distance[2:]), 1)[0]   # widths >= 1024, where training is lazy
 for m, r, d in zip(WIDTHS, rel_change, distance):
     print(f"width {m:6d}: |theta_T - theta_0| / |theta_0| = {r:.4f}, max RMS gap to kernel GD = {d:.4f}")
-print(f"slopes: weight change {slope_rel:.2f}, trajectory gap {slope_dist:.2f}")
+print(f"slopes: weight change {slope_rel:.2f} (all widths), trajectory gap {slope_dist:.2f} (widths >= 1024)")
 glue("kv_slope_rel", round(float(slope_rel), 2), display=False)
 glue("kv_slope_dist", round(float(slope_dist), 2), display=False)
 glue("kv_slope_ntk", round(float(slope_ntk), 2), display=False)
+glue("kv_rel_small", int(round(100 * rel_change[0])), display=False)      # per cent, width 64
+glue("kv_rel_large", int(round(100 * rel_change[-1])), display=False)     # per cent, width 16384
 """)
 
 code(r"""
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.3))
-guide = lambda y0: y0 * (WIDTHS / WIDTHS[0]) ** -0.5
+guide = lambda y_last: y_last * (WIDTHS / WIDTHS[-1]) ** -0.5   # slope -1/2 through the widest network
 for ax, y, title, color in [(axes[0], ntk_err.mean(axis=1), "empirical NTK vs analytic NTK", BLUE),
                             (axes[1], rel_change, "relative weight change after training", RED),
                             (axes[2], distance, "gap between network GD and kernel GD", GREEN)]:
     ax.loglog(WIDTHS, y, "o-", color=color, label="measured")
-    ax.loglog(WIDTHS, guide(y[0]), ":", color="black", label="slope $-1/2$")
+    ax.loglog(WIDTHS, guide(y[-1]), ":", color="black", label="slope $-1/2$")
     ax.set(xlabel="width m", title=title)
     ax.legend()
 axes[0].set_ylabel("relative Frobenius error")
@@ -250,7 +259,7 @@ for beta, e in zip(BETAS, cvx400):
 code(r"""
 fig, ax = plt.subplots(figsize=(6.8, 3.6))
 ax.semilogx(T_GRID, test_err, color=BLUE, label="test error $\\|f_t - s_\\sigma\\|^2_{L^2(p_\\sigma)}$")
-ax.semilogx(T_GRID, train_mse - train_mse[-1] * 0, color=GREY, ls="--", label="training loss / n")
+ax.semilogx(T_GRID, train_mse, color=GREY, ls="--", label="mean squared training residual")
 ax.axvline(t_oracle, color="black", ls=":", label=f"oracle stop (t = {t_oracle:.0f})")
 ax.axvline(max(rule_norm.step, 1), color=GREEN, label=f"rule with norm R (t = {rule_norm.step})")
 ax.axvline(max(rule_default.step, 1), color=RED, label=f"rule with norm 1 (t = {rule_default.step})")
@@ -283,9 +292,9 @@ for n in NS:
         rule = kv.rwy_stopping_rule(Kn, 1 / SIGMA, norm_bound=R_NORM)
         p = kv.kernel_gd_path(Kn, d.labels, rule.eta)
         Kg = kv.relu_ntk(GRID, d.inputs)
-        curve = score_error(p.predictions(T_GRID, Kg))
-        t_o, e_o = kv.oracle_stop(T_GRID, curve)
-        e_rule = float(score_error(p.predictions([rule.step], Kg))[0])
+        errs = score_error(p.predictions(np.append(T_GRID, rule.step), Kg))   # the grid, then the rule's stop
+        t_o, e_o = kv.oracle_stop(T_GRID, errs[:-1])
+        e_rule = float(errs[-1])
         insample = float(np.mean((p.train_predictions([rule.step])[0] - d.target) ** 2))
         bound = 12 * (np.sqrt(rule.scale) * R_NORM * rule.radius) ** 2   # theorem's bound, rescaled to the labels
         rows.append((n, seed, rule.step, t_o, e_rule, e_o, insample, bound, rule.radius**2, convex_errors(d).min()))
@@ -296,7 +305,7 @@ print("    n   t_rule  t_oracle  err_rule  err_oracle  err_convex")
 for row in zip(NS, T_RULE, T_OR, E_RULE, E_OR, E_CVX):
     print("{:5d} {:8.0f} {:9.0f} {:9.4f} {:11.4f} {:11.4f}".format(*row))
 print(f"runs where the in-sample error at the rule's stop is below the theorem's bound: "
-      f"{int(np.sum(rows[:, 6] <= rows[:, 7]))} of {len(rows)}")
+      f"{int(np.sum(rows[:, 6] <= rows[:, 7]))} of {len(rows)}; median bound / error = {np.median(rows[:, 7] / rows[:, 6]):.0f}")
 """)
 
 code(r"""
@@ -305,13 +314,18 @@ j = np.arange(1, lam_hat.size + 1)
 sel = (j >= 5) & (j <= 300)
 decay = np.polyfit(np.log(j[sel]), np.log(lam_hat[sel]), 1)[0]
 fit_slope = lambda y: np.polyfit(np.log(NS), np.log(y), 1)[0]
-slopes = {"critical radius eps_n^2": fit_slope(EPS2), "rule": fit_slope(E_RULE), "oracle": fit_slope(E_OR),
+slopes = {"theorem's bound": fit_slope(BOUND), "rule": fit_slope(E_RULE), "oracle": fit_slope(E_OR),
           "convex (best beta)": fit_slope(E_CVX)}
 print(f"eigenvalue decay of K/(nB) (j = 5..300, n = 1500): exponent {decay:.2f}; prediction -2")
 for k, v in slopes.items():
     print(f"log-log slope against n, {k:24s}: {v:.2f}")
 glue("kv_decay", round(float(decay), 2), display=False)
-for k, name in [("critical radius eps_n^2", "kv_slope_eps"), ("rule", "kv_slope_rule"), ("oracle", "kv_slope_oracle"),
+glue("kv_bound_ratio", int(np.median(rows[:, 7] / rows[:, 6])), display=False)
+glue("kv_bound_holds", int(np.sum(rows[:, 6] <= rows[:, 7])), display=False)
+glue("kv_runs", int(len(rows)), display=False)
+glue("kv_stop_ratio_lo", round(float((T_OR / T_RULE).min()), 1), display=False)
+glue("kv_stop_ratio_hi", round(float((T_OR / T_RULE).max()), 1), display=False)
+for k, name in [("theorem's bound", "kv_slope_bound"), ("rule", "kv_slope_rule"), ("oracle", "kv_slope_oracle"),
                 ("convex (best beta)", "kv_slope_cvx")]:
     glue(name, round(float(slopes[k]), 2), display=False)
 """)
@@ -323,6 +337,7 @@ ax.loglog(NS, E_RULE, "o-", color=GREEN, label="kernel GD, rule's stop")
 ax.loglog(NS, E_OR, "s-", color="black", label="kernel GD, oracle stop")
 ax.loglog(NS, E_CVX, "^-", color=BLUE, label="convex weight decay, best beta")
 ax.loglog(NS, E_RULE[0] * (NS / NS[0]) ** (-2 / 3), ":", color=GREEN, label="rate $n^{-2/3}$")
+ax.loglog(NS, BOUND, "--", color=GREY, label="theorem's bound, $12 B R^2 \\varepsilon_n^2$")
 ax.set(xlabel="n", ylabel="error $\\|f - s_\\sigma\\|^2_{L^2(p_\\sigma)}$", title="error at the stopping time")
 ax.legend(fontsize=7.5)
 ax = axes[1]

@@ -11,6 +11,10 @@ Rademacher complexity
 the rule stops at ``T_hat = min{t : R(1/sqrt(eta_t)) > 1 / (2 e s eta_t)} - 1``, where ``s`` is the standard
 deviation of the label noise. The critical radius ``eps_n`` is the smallest ``eps > 0`` with
 ``R(eps) <= eps^2 / (2 e s)``; the theorem bounds the in-sample error at ``T_hat`` by a constant times ``eps_n^2``.
+
+The theory assumes the regression function has norm at most 1 in the RKHS of ``K_bar``. For a target of norm ``R``
+in the RKHS of ``K`` (norm ``sqrt(B) R`` for ``K_bar``), GD is linear in the labels, so dividing the labels by
+``sqrt(B) R`` reduces to that case: the rule runs with noise level ``s / (sqrt(B) R)`` (argument ``norm_bound``).
 """
 from __future__ import annotations
 
@@ -94,8 +98,11 @@ class StoppingRule:
     alpha: float
 
 
-def rwy_stopping_rule(K, noise_std: float, eta: float | None = None) -> StoppingRule:
+def rwy_stopping_rule(K, noise_std: float, eta: float | None = None, norm_bound: float | None = None) -> StoppingRule:
     """Apply the rule to kernel GD with step ``eta`` on the sum loss with Gram ``K``.
+
+    ``norm_bound``: a bound R on the target's norm in the RKHS of ``K`` itself; ``None`` means the theory's default,
+    norm 1 for the rescaled kernel ``K / B``.
 
     The default ``eta = min(1, 1/lam_hat_max) / (n B)`` is the largest step the rule's theory allows; run
     :func:`convexscore.kernel.kernel_gd_path` with the same step (``rule.eta``) so that iteration counts match.
@@ -111,7 +118,25 @@ def rwy_stopping_rule(K, noise_std: float, eta: float | None = None) -> Stopping
     lam = np.clip(lam, 0.0, None)[::-1]
     eta = min(1.0, 1.0 / lam.max()) / (n * B) if eta is None else check_positive(eta, "eta")
     alpha = eta * n * B
-    return StoppingRule(rwy_stopping_step(lam, noise_std, alpha), critical_radius(lam, noise_std), B, lam, eta, alpha)
+    s = check_positive(noise_std, "noise_std")
+    if norm_bound is not None:
+        s = s / (np.sqrt(B) * check_positive(norm_bound, "norm_bound"))
+    return StoppingRule(rwy_stopping_step(lam, s, alpha), critical_radius(lam, s), B, lam, eta, alpha)
+
+
+def interpolant_norm(K, values, rcond: float = 1e-12) -> float:
+    """``sqrt(v^T K^+ v)``: the RKHS norm of the minimum-norm interpolant of ``values`` (n,) on Gram ``K`` (n, n).
+
+    A lower bound on the RKHS norm of any function taking these values; eigenvalues below ``rcond * max`` are cut.
+    """
+    K = np.asarray(K, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    if K.ndim != 2 or K.shape != (v.size, v.size):
+        raise ValueError(f"K must be ({v.size}, {v.size}) to match the values; got {K.shape}")
+    lam, V = np.linalg.eigh(0.5 * (K + K.T))
+    keep = lam > rcond * lam.max()
+    c = V[:, keep].T @ v
+    return float(np.sqrt(np.sum(c**2 / lam[keep])))
 
 
 def oracle_stop(iterations, errors) -> tuple[float, float]:
