@@ -288,3 +288,18 @@ def test_inaccurate_status_needs_a_certificate(monkeypatch):
     wrong = fit_score_matching(x, 3.0, solver="wrong-but-sure")
     assert wrong.certificate.feasible and wrong.certificate.gap > 1e-6
     assert wrong.certificate.lower_bound <= exact.value + 1e-9
+
+
+@pytest.mark.parametrize("activation,skip", ARCHS)
+def test_two_distinct_values_and_repeated_noisy_inputs(activation, skip):
+    """Edge cases: only two distinct data values (SM), and repeated noisy inputs x + sigma z (DSM)."""
+    x = np.array([0.0, 0.0, 0.0, 1.0, 1.0])
+    tau = unboundedness_threshold(x, activation, skip)
+    assert tau == ((3.0 if activation == "relu" else 6.0) if skip else 3.0)
+    fit = fit_score_matching(x, 1.1 * tau, activation, skip)
+    assert abs(score_matching_loss(fit.net, x, 1.1 * tau) - fit.value) <= 1e-8 * max(1, abs(fit.value))
+    assert fit.certificate.feasible and fit.certificate.gap <= 1e-8 * max(1, abs(fit.value))
+    xh, z = np.array([0.0, 0.0, 1.0, 2.0, 2.0]), np.array([0.0, 0.0, 0.5, 0.0, 0.0])
+    dsm = fit_denoising_score_matching(xh, 0.1, 0.5, z, activation, skip)
+    assert abs(denoising_score_matching_loss(dsm.net, xh, 0.1, 0.5, z) - dsm.value) <= 1e-12
+    assert dsm.certificate.feasible and dsm.certificate.gap <= 1e-8
