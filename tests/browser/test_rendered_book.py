@@ -12,8 +12,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 
-from .conftest import HTML, BookServer
+from .conftest import HTML, ROOT, BookServer
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
@@ -168,3 +169,18 @@ def test_chapter1_prose_page(built_book, browser):
     assert after.classes.get("exercise", 0) >= 3, "fewer than three exercises"
     assert after.classes.get("solution", 0) >= 3, "fewer than three solutions"
     assert after.tags.get("mjx-container", 0) >= 50, "too little typeset math for this chapter"
+
+
+@pytest.mark.parametrize("page", [p for p in book_pages() if p.startswith("notebooks/")] or ["<no notebook pages>"])
+def test_notebook_pages_have_binder_and_colab_buttons(page, built_book):
+    """Launch buttons point at this repository (from _config.yml) and at a notebook that exists in it."""
+    raw = _page_or_skip(page, built_book).read_text(encoding="utf-8")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo = config["repository"]["url"].rstrip("/").removeprefix("https://github.com/")
+    branch = config["repository"].get("branch", "main")
+    notebook = page.removesuffix(".html") + ".ipynb"
+    assert (ROOT / notebook).exists(), f"{notebook} is not in the repository"
+    binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/{notebook}"
+    colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{notebook}"
+    assert binder in raw, f"{page}: no Binder button for {notebook}"
+    assert colab in raw, f"{page}: no Colab button for {notebook}"
