@@ -29,7 +29,7 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-
 help:
 	@echo "make book        build the HTML book into _build/html (EXECUTE=1 re-runs every notebook;"
 	@echo "                 STUDENT=1 builds an edition without solutions into _build/student/_build/html)"
-	@echo "make test        library tests, nbval on every notebook, then a warnings-as-errors build"
+	@echo "make test        library tests, nbval on every notebook, a warnings-as-errors build, browser checks"
 	@echo "make lab         open the notebooks in JupyterLab (PORT=$(PORT); extra options in LAB_ARGS)"
 	@echo "make test-lib / test-notebooks / test-browser   the parts of make test"
 	@echo "make execute     re-execute notebooks in place and store outputs (NB=path to pick one)"
