@@ -2,9 +2,12 @@
 
 The floor is ``rng.standard_normal(out=buffer)`` for 10^6 float64 values (numpy's PCG64 generator), the least work
 any ULA step must do. For piecewise-linear scores with K knots (a continuous, confining score with random slopes)
-we time one step of ``convexscore.langevin`` with the fused fast path, and with the generic loop where the score is
-evaluated by binary search (``searchsorted``). Each figure is the median over repeated blocks of 10 steps,
-interleaved with floor measurements in the same run, so the ratios are robust to background load.
+we time one step of ``convexscore.langevin`` with the compiled one-pass kernel (``fast="c"``, when a C compiler is
+available), with the numpy kernel (``fast="numpy"``), and with the generic loop where the score is evaluated by
+binary search (``searchsorted``, ``fast=False``). Times are CPU seconds of this process (``time.process_time``),
+so other jobs on a shared machine inflate them less than wall time; a step's cost is (time of a 20-step run -
+time of a 0-step run) / 20, which removes the one-off set-up (tables, conversions). Each figure is the median of
+repeated measurements interleaved with floor measurements in the same run, so the ratios are comparable.
 Prints a table and writes ``benchmarks/results/langevin.json``. Usage: ``python benchmarks/bench_langevin.py``.
 """
 from __future__ import annotations
@@ -19,10 +22,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
+from convexscore import _ula_kernel  # noqa: E402
 from convexscore.sampling import PiecewiseLinearScore, langevin  # noqa: E402
 
 N = 10**6
-STEPS = 10
+STEPS = 20
 REPEATS = 7
 KNOTS = (10, 100, 1000, 2000)
 
@@ -36,10 +40,17 @@ def confining_score(K: int, rng: np.random.Generator) -> PiecewiseLinearScore:
     return PiecewiseLinearScore(t, a, c)
 
 
-def per_step(fn) -> float:
-    start = time.perf_counter()
+def cpu_time(fn) -> float:
+    start = time.process_time()
     fn()
-    return (time.perf_counter() - start) / STEPS
+    return time.process_time() - start
+
+
+def step_cost(score, x0, step, fast, seed) -> float:
+    """CPU seconds per step, set-up excluded."""
+    setup = cpu_time(lambda: langevin(score, x0, step, 0, rng=seed, fast=fast))
+    full = cpu_time(lambda: langevin(score, x0, step, STEPS, rng=seed, fast=fast))
+    return (full - setup) / STEPS
 
 
 def main() -> None:
@@ -52,24 +63,32 @@ def main() -> None:
         for _ in range(STEPS):
             gen.standard_normal(out=buf)
 
+    def floor_cost():
+        return cpu_time(floor) / STEPS
+
+    has_c = _ula_kernel.load() is not None
     rows = []
     for K in KNOTS:
         score = confining_score(K, rng)
         step = 0.1 / score.lipschitz
-        fast, slow, noise = [], [], []
+        times = {"noise": [], "c": [], "numpy": [], "searchsorted": []}
         for r in range(REPEATS):
-            noise.append(per_step(floor))
-            fast.append(per_step(lambda: langevin(score, x0, step, STEPS, rng=r)))
-            if r < 3:
-                slow.append(per_step(lambda: langevin(score, x0, step, STEPS, rng=r, fast=False)))
-        nf, fs, sl = np.median(noise), np.median(fast), np.median(slow)
-        rows.append({"knots": K, "noise_ms": 1e3 * nf, "fast_ms": 1e3 * fs, "searchsorted_ms": 1e3 * sl,
-                     "fast_over_noise": fs / nf, "searchsorted_over_noise": sl / nf})
-    print(f"Langevin step cost, {N:.0e} chains, float64, one thread")
-    print(f"{'knots':>6} {'noise ms':>9} {'fast ms':>8} {'fast/noise':>10} {'search ms':>10} {'search/noise':>12}")
+            times["noise"].append(floor_cost())
+            if has_c:
+                times["c"].append(step_cost(score, x0, step, "c", r))
+            times["numpy"].append(step_cost(score, x0, step, "numpy", r))
+            if r < 2:
+                times["searchsorted"].append(step_cost(score, x0, step, False, r))
+        med = {k: float(np.median(v)) if v else float("nan") for k, v in times.items()}
+        rows.append({"knots": K, **{f"{k}_ms": 1e3 * v for k, v in med.items()},
+                     **{f"{k}_over_noise": med[k] / med["noise"] for k in ("c", "numpy", "searchsorted")}})
+    print(f"Langevin step cost, {N:.0e} chains, float64, one thread; ratio = CPU time of a step / of drawing its noise")
+    print(f"{'knots':>6} {'noise ms':>9} {'C kernel':>9} {'numpy kernel':>13} {'searchsorted':>13}")
     for r in rows:
-        print(f"{r['knots']:>6} {r['noise_ms']:>9.2f} {r['fast_ms']:>8.2f} {r['fast_over_noise']:>10.2f} "
-              f"{r['searchsorted_ms']:>10.2f} {r['searchsorted_over_noise']:>12.2f}")
+        print(f"{r['knots']:>6} {r['noise_ms']:>9.2f} {r['c_over_noise']:>8.2f}x {r['numpy_over_noise']:>12.2f}x "
+              f"{r['searchsorted_over_noise']:>12.2f}x")
+    if not has_c:
+        print("(no C compiler: the compiled kernel was not measured)")
     out = Path(__file__).resolve().parent / "results" / "langevin.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"chains": N, "machine": platform.processor() or platform.machine(),

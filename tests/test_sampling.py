@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import convexscore as cs
+from convexscore import _ula_kernel
 from convexscore import datasets as D
 from convexscore import metrics as M
 from convexscore.sampling import (PiecewiseLinearScore, UnstableStepWarning, annealed_langevin, check_step,
@@ -64,13 +65,26 @@ def test_fast_path_matches_generic_loop():
     c = np.zeros(t.size + 1)
     for i in range(t.size):
         c[i + 1] = c[i] + (a[i] - a[i + 1]) * t[i]
+    backends = ["numpy"] + (["c"] if _ula_kernel.load() is not None else [])
     for score in (pl, PiecewiseLinearScore(t, a, c)):
         step = default_step(score)
-        fast = langevin(score, x0, step, 60, rng=3, thin=20)
         slow = langevin(score, x0, step, 60, rng=3, thin=20, fast=False)
-        np.testing.assert_allclose(fast.samples, slow.samples, rtol=0, atol=1e-10)
-        np.testing.assert_allclose(fast.trajectory, slow.trajectory, rtol=0, atol=1e-10)
-        np.testing.assert_array_equal(fast.steps, [0, 20, 40, 60])
+        for backend in backends:
+            fast = langevin(score, x0, step, 60, rng=3, thin=20, fast=backend)
+            np.testing.assert_allclose(fast.samples, slow.samples, rtol=0, atol=1e-10)
+            np.testing.assert_allclose(fast.trajectory, slow.trajectory, rtol=0, atol=1e-10)
+            np.testing.assert_array_equal(fast.steps, [0, 20, 40, 60])
+
+
+def test_compiled_kernel_switch(monkeypatch):
+    monkeypatch.setenv("CONVEXSCORE_NO_C", "1")
+    assert _ula_kernel.load() is None
+    pl = PiecewiseLinearScore([0.0], [-1.0, -2.0], [0.0, 0.0])
+    with pytest.raises(ValueError, match="compiled Langevin kernel is unavailable"):
+        langevin(pl, np.zeros(4), 0.1, 1, rng=0, fast="c")
+    with pytest.raises(ValueError, match="fast must be"):
+        langevin(pl, np.zeros(4), 0.1, 1, rng=0, fast="gpu")
+    assert langevin(pl, np.zeros(4), 0.1, 3, rng=0).samples.shape == (4,)  # falls back to the numpy kernel
 
 
 def test_network_score_uses_exact_conversion():

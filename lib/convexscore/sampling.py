@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import _ula_kernel
 from ._validation import as_samples, check_positive
 
 
@@ -38,7 +39,7 @@ def langevin(
     thin: int | None = None,
     lipschitz: float | None = None,
     on_unstable: str = "warn",
-    fast: bool = True,
+    fast: bool | str = True,
 ) -> LangevinRun:
     """Run ULA chains ``x <- x + (step/2) score(x) + sqrt(step) z`` in parallel (Algorithm 2).
 
@@ -48,8 +49,11 @@ def langevin(
     ``step=None`` takes :func:`default_step` (``0.1 / L``). When the Lipschitz constant ``L`` is known (a
     :class:`PiecewiseLinearScore`, a 1-D ``TwoLayerNet``, or ``lipschitz=`` given) a step ``>= 4 / L`` triggers
     ``on_unstable``: ``"warn"`` (an :class:`UnstableStepWarning`), ``"raise"`` or ``"ignore"``.
-    1-D piecewise-linear scores (see :func:`as_piecewise_linear`) with a stable step use a fused kernel (``fast=False`` forces the generic loop);
-    both consume the random stream identically, so the same seed gives the same chains up to rounding.
+    1-D piecewise-linear scores (see :func:`as_piecewise_linear`) with a stable step use a fused kernel:
+    ``fast=True`` picks the compiled one-pass loop when a C compiler is available (see
+    :mod:`convexscore._ula_kernel`) and the numpy kernel otherwise; ``"c"`` or ``"numpy"`` force one;
+    ``False`` forces the generic loop. All consume the random stream identically, so the same seed gives the same
+    chains up to rounding.
     """
     if int(n_steps) != n_steps or n_steps < 0:
         raise ValueError(f"n_steps must be a non-negative integer; got {n_steps}")
@@ -64,8 +68,11 @@ def langevin(
     x = X[:, 0].copy() if univariate else X.copy()
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     n_steps = int(n_steps)
+    if fast not in (True, False, "numpy", "c"):
+        raise ValueError(f"fast must be True, False, 'numpy' or 'c'; got {fast!r}")
     if fast and stable and univariate and isinstance(score, PiecewiseLinearScore):
-        x, kept, kept_steps = _FastULA(score, step).run(x, n_steps, rng, thin)
+        backend = "auto" if fast is True else fast
+        x, kept, kept_steps = _FastULA(score, step, backend).run(x, n_steps, rng, thin)
     else:
         sqrt_step = np.sqrt(step)
         kept, kept_steps = ([x.copy()], [0]) if thin else (None, None)
@@ -307,7 +314,9 @@ class PiecewiseLinearScore:
 
 
 _CHUNK = 8192  # chains processed per inner pass: 64 KB per float64 buffer, so the working set stays in cache
+_CHUNK_C = 65536  # chains per call of the compiled kernel (amortises the ctypes call)
 _MAX_CELLS = 1 << 16
+_MAX_CELLS_C = 1 << 14
 
 
 class _FastULA:
@@ -323,7 +332,12 @@ class _FastULA:
     divergence checks (every 8 steps).
     """
 
-    def __init__(self, score: PiecewiseLinearScore, step: float):
+    def __init__(self, score: PiecewiseLinearScore, step: float, backend: str = "auto"):
+        self.kernel = None if backend == "numpy" else _ula_kernel.load()
+        if backend == "c" and self.kernel is None:
+            raise ValueError("the compiled Langevin kernel is unavailable (no C compiler, or CONVEXSCORE_NO_C=1); "
+                             "use fast=True or fast='numpy'")
+        compiled = self.kernel is not None
         t = score.knots
         a, c = score.slopes, score.intercepts
         if t.size == 0:  # a linear score: add a dummy knot with the same line on both sides
@@ -331,8 +345,11 @@ class _FastULA:
         lo, hi = t[0], t[-1]
         K = t.size
         if hi > lo:
-            min_gap = float(np.min(np.diff(t))) if K > 1 else hi - lo
-            G = int(min(_MAX_CELLS - 3, max(8 * K, 64, np.ceil((hi - lo) / min_gap))))
+            if compiled:  # multi-knot cells cost a short scan only: keep the table small (cache-resident)
+                G = int(min(_MAX_CELLS_C - 3, max(4 * K, 64)))
+            else:  # the numpy kernel pays for every multi-knot cell: make the cells finer than the closest knots
+                min_gap = float(np.min(np.diff(t))) if K > 1 else hi - lo
+                G = int(min(_MAX_CELLS - 3, max(8 * K, 64, np.ceil((hi - lo) / min_gap))))
             h = (hi - lo) / G
         else:
             G, h = 1, 1.0
@@ -357,9 +374,14 @@ class _FastULA:
             flag[multi + 1] = True
             self.flag = flag[:ncell]
         self.ty = ty
+        self.ncell = ncell
+        self.scan_start = np.where(count >= 2, seg_left, -1).astype(np.float64)  # for the compiled kernel
         self.noise_scale = np.sqrt(step) / h
 
     def run(self, x: np.ndarray, n_steps: int, rng: np.random.Generator, thin: int | None):
+        """Advance the chains ``x`` (n,) by ``n_steps``; returns ``(x, kept, kept_steps)`` as in :func:`langevin`."""
+        if self.kernel is not None:
+            return self._run_c(self.kernel, x, n_steps, rng, thin)
         y = (x - self.x0) / self.h
         n = y.size
         C = min(_CHUNK, max(n, 1))
@@ -397,4 +419,32 @@ class _FastULA:
                 if thin and t % thin == 0:
                     kept.append(self.x0 + self.h * y)
                     kept_steps.append(t)
+        return self.x0 + self.h * y, kept, kept_steps
+
+    def _run_c(self, kernel, x: np.ndarray, n_steps: int, rng: np.random.Generator, thin: int | None):
+        y = np.ascontiguousarray((x - self.x0) / self.h, dtype=np.float64)
+        n = y.size
+        C = min(_CHUNK_C, max(n, 1))
+        z = np.empty(C)
+        # the arrays below stay alive until the end of this method, so their raw pointers stay valid
+        table = np.ascontiguousarray(np.column_stack([self.E, self.B, self.C, self.scan_start]))
+        ty = np.ascontiguousarray(self.ty)
+        B_seg, C_seg = np.ascontiguousarray(self.B_seg), np.ascontiguousarray(self.C_seg)
+        fixed = (table.ctypes.data, self.ncell, ty.ctypes.data, ty.size, B_seg.ctypes.data, C_seg.ctypes.data,
+                 self.noise_scale, 2.0**48)
+        y_ptr, z_ptr = y.ctypes.data, z.ctypes.data
+        kept, kept_steps = ([x.copy()], [0]) if thin else (None, None)
+        for t in range(1, n_steps + 1):
+            bad = 0
+            for s0 in range(0, n, C):
+                m = min(C, n - s0)
+                rng.standard_normal(out=z[:m])
+                bad += kernel(y_ptr + 8 * s0, z_ptr, m, *fixed)
+            if bad:
+                raise FloatingPointError(
+                    "Langevin chains diverged: states left every reasonable range; reduce the step "
+                    "or check that the score points inwards far from the data (negative outer slopes)")
+            if thin and t % thin == 0:
+                kept.append(self.x0 + self.h * y)
+                kept_steps.append(t)
         return self.x0 + self.h * y, kept, kept_steps
