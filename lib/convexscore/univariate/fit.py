@@ -23,7 +23,7 @@ from .._validation import as_samples, check_activation, check_positive
 from ..network import TwoLayerNet
 from .certificate import Certificate, certify
 from .dictionaries import unboundedness_threshold
-from .programs import SOLVERS, ConvexProgram, SolverError, SolverOutput, build_program, objective
+from .programs import SOLVERS, ConvexProgram, SolverError, SolverOutput, build_program, objective, polish
 from .reconstruct import PiecewiseLinearScore, network_from_solution, piecewise_linear
 
 DEFAULT_SOLVER = "cvxpy"
@@ -114,7 +114,12 @@ def _fit(prog: ConvexProgram, solver: str, objective_name: str) -> ConvexFit:
     raw_z = z
     z = np.where(np.abs(z) > ZERO_TOL * max(1.0, float(np.max(np.abs(z)))), z, 0.0)
     value = objective(prog, z)
-    cert = certify(prog, z, value, extra=(raw_z,))
+    polished = polish(prog, z)
+    if polished is not None:
+        polished_value = objective(prog, polished)
+        if polished_value <= value + 1e-12 * max(1.0, abs(value)):
+            z, value, polished = polished, polished_value, z
+    cert = certify(prog, z, value, extra=(raw_z,) if polished is None else (raw_z, polished))
     if out.status != "optimal" and not (cert.feasible and cert.relative_gap <= CERTIFIED_GAP):
         raise SolverError(
             f"solver {solver!r} returned status {out.status!r} and the dual certificate does not confirm optimality "

@@ -223,3 +223,43 @@ def solve_sparse(prog: ConvexProgram) -> SolverOutput:
 
 SOLVERS = {"cvxpy": solve_sparse, "cvxpy-dense": solve_dense}
 """The CVXPY solvers by name; ``fit.DEFAULT_SOLVER`` picks the default and ``fit`` dispatches further names."""
+
+
+def polish(prog: ConvexProgram, z: np.ndarray, max_support: int = 400) -> np.ndarray | None:
+    """Re-solve exactly on the support and signs of ``z`` (an interior-point answer is only accurate to its tolerance).
+
+    With ``S`` the support and ``s`` the signs, the optimality conditions restricted to ``S`` are linear:
+    ``B_S^T B_S z_S = -(q_S + beta s)`` (SM, ``B = P A``, ``q = d`` or ``d - A^T xt / s2``) or
+    ``B_S^T B_S z_S = B_S^T P y - beta s`` (DSM). Solved by least squares; returns None when the support is empty or
+    too large (``max_support``) or the signs do not survive. The caller keeps whichever point is better.
+    """
+    S = np.flatnonzero(z)
+    if S.size == 0 or S.size > max_support:
+        return None
+    s = np.sign(z[S])
+    sub = Layout(prog.layout.knot[S], prog.layout.side[S], prog.layout.shift[S])
+    A = dense_dictionary(prog.inputs, prog.knots, sub)  # (n, |S|)
+    x = prog.inputs
+
+    def project(M):  # P M: remove the mean (and, with skip, the centred-input direction) from each column
+        M = M - M.mean(axis=0)
+        if prog.skip:
+            xt = prog.centred_inputs
+            M = M - np.outer(xt, xt @ M) / (xt @ xt)
+        return M
+
+    B = project(A)
+    if prog.loss == "sm":
+        q = prog.d[S]
+        if prog.skip:
+            xt = prog.centred_inputs
+            q = q - A.T @ xt / (float(xt @ xt) / x.size)
+        rhs = -(q + prog.beta * s)
+    else:
+        rhs = B.T @ project(prog.labels[:, None])[:, 0] - prog.beta * s
+    zS, *_ = np.linalg.lstsq(B.T @ B, rhs, rcond=None)
+    if not np.all(np.sign(zS) == s):
+        return None
+    out = np.zeros_like(z)
+    out[S] = zS
+    return out
