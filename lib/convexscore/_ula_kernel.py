@@ -71,14 +71,15 @@ def _cache_dirs():
     if env:
         yield Path(env)
     yield Path.home() / ".cache" / "convexscore"
-    yield Path(tempfile.gettempdir()) / "convexscore-cache"
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    yield Path(tempfile.gettempdir()) / f"convexscore-cache-{uid}"  # per user: never load another user's library
 
 
 def _compile(target: Path) -> bool:
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if cc is None:
         return False
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         src, out = Path(tmp) / "ula.c", Path(tmp) / "ula.so"
         src.write_text(SOURCE)
@@ -105,6 +106,8 @@ def load():
     for d in _cache_dirs():
         path = d / name
         try:
+            if path.exists() and hasattr(os, "getuid") and path.stat().st_uid != os.getuid():
+                continue  # not ours: do not load it
             if not path.exists() and not _compile(path):
                 continue
             lib = ctypes.CDLL(str(path))
