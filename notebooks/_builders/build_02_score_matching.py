@@ -223,9 +223,9 @@ plt.show()
 """)
 b.md(r"""
 The loss drops quickly towards the optimum and then, for every seed, climbs back to about zero. The right panel
-shows why: the neurons die one after the other. Only the quadratic term moves the kinks (its bias gradient is the
-only one, middle panel), and it moves them to shrink the outputs, eventually off the data; once a neuron is inactive
-on every point, only weight decay acts on it and it shrinks to zero. The derivative term, which is what rewards
+shows why: the neurons die one after the other. Only the quadratic term moves the biases (its bias gradient is the
+only one, middle panel), and it moves them to shrink the outputs, eventually pushing the kinks off the data; once a
+neuron is inactive on every point, only weight decay acts on it and it shrinks to zero. The derivative term, which is what rewards
 negative slopes at the data, never contributes a bias gradient. The convex program sees it through the counts $d$.
 """)
 b.write("02-score-matching.ipynb")
