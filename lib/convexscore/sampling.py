@@ -323,13 +323,16 @@ class _FastULA:
     """Fused ULA steps for a :class:`PiecewiseLinearScore` (1-D), exact up to rounding.
 
     State ``y = (x - x0) / h`` on a uniform grid of cells of width ``h`` covering the knots; cell ``c`` is
-    ``[c, c + 1)``. Table entry ``j`` holds the segment at the left edge of cell ``j``. A cell with one knot at
+    ``[c, c + 1)`` and owns the knots in it (a knot exactly on the edge ``c`` included). Table entry ``j`` holds the
+    segment left of all the knots of cell ``j`` (index ``#{knots < j}``). A cell with one knot at
     ``t`` stores ``E[c] = c + 1 - t`` (0 for a cell without knots), so that ``j = floor(y + E[floor(y)])`` is
     ``c`` left of the knot and ``c + 1`` right of it: one cast, one gather, one add, one cast. The update is then
     ``y <- B[j] y + C[j] + (sqrt(step)/h) z`` with ``B = 1 + step a / 2`` and ``C = step (a x0 + c) / (2 h)``.
-    Cells holding two or more knots (knots closer than ``h``) are flagged, and their chains are resolved by binary
-    search. Requires a stable step (``step < 4 / L``) so that states stay far inside the integer range between the
-    divergence checks (every 8 steps).
+    Cells holding two or more knots (knots closer than ``h``) get ``E = 0``; the numpy kernel flags them and resolves
+    their chains by binary search, the compiled kernel (:mod:`convexscore._ula_kernel`, one pass, coarser grid)
+    by a short scan over the knots of the cell. The numpy kernel requires a stable step (``step < 4 / L``) so that
+    states stay far inside the integer range between its divergence checks (every 8 steps); the compiled kernel
+    checks every state.
     """
 
     def __init__(self, score: PiecewiseLinearScore, step: float, backend: str = "auto"):
@@ -361,18 +364,17 @@ class _FastULA:
         one = count[cell] == 1
         self.E = np.zeros(ncell)
         self.E[cell[one]] = cell[one] + 1.0 - ty[one]
-        seg_left = np.searchsorted(ty, np.arange(ncell, dtype=np.float64), side="right")
+        # knots with ty < c: a knot exactly on the edge c belongs to cell c (floor), so it must not count here
+        seg_left = np.searchsorted(ty, np.arange(ncell, dtype=np.float64), side="left")
         B_seg = 1.0 + 0.5 * step * a
         C_seg = 0.5 * step * (a * self.x0 + c) / h
         self.B, self.C = B_seg[seg_left], C_seg[seg_left]
         self.B_seg, self.C_seg = B_seg, C_seg
         multi = np.flatnonzero(count >= 2)
         self.flag = None
-        if multi.size:  # chains there get j = c (E = 0); flag j = c and c + 1, and resolve them exactly
-            flag = np.zeros(ncell + 1, dtype=bool)
-            flag[multi] = True
-            flag[multi + 1] = True
-            self.flag = flag[:ncell]
+        if multi.size:  # their chains get j = c (E = 0), as do chains right of the knot in cell c - 1: both exact
+            self.flag = np.zeros(ncell, dtype=bool)
+            self.flag[multi] = True
         self.ty = ty
         self.ncell = ncell
         self.scan_start = np.where(count >= 2, seg_left, -1).astype(np.float64)  # for the compiled kernel
