@@ -12,15 +12,22 @@ data, and constant beyond them, so its extremes are the values at the data with 
 conventions, which are exactly the 4K (ReLU) or 2K (abs) columns.
 
 Making the primal's ``lam`` exactly feasible. ``lam`` is the vector of predicted scores at the data (for DSM,
-minus the labels). Solver tolerances leave it slightly infeasible. Scaling it towards 0 does not help for SM,
-because ``lam = 0`` violates the constraints when ``beta < n`` (the counts ``d`` are as large as ``n``). Instead we
-move towards an explicit strictly feasible *anchor* ``lam0`` (a Slater point, built in :func:`anchor`) whose
-constraint values are bounded by the unboundedness threshold ``tau < beta``: after projecting ``lam`` onto the
-equality constraints, ``lam(theta) = (1 - theta) lam + theta lam0`` has affine constraint values, so the smallest
-feasible ``theta`` is computed exactly, and the concave dual objective is then maximised over ``theta`` in
-``[theta_min, 1]`` (a 1-D problem in closed form). For DSM the anchor is ``lam0 = 0``, so this is a scaling.
-The bound is then the dual objective at a point whose feasibility is checked, with the remaining floating-point
-violation reported as ``max_violation`` (a small safety margin ``tol`` makes it negative in practice).
+minus the labels); solver tolerances leave it slightly infeasible. Scaling it towards 0 does not help for SM,
+because ``lam = 0`` violates the constraints when ``beta < n`` (the counts ``d`` are as large as ``n``). Three
+steps, each keeping what the previous one achieved:
+
+1. project ``lam`` onto the equality constraints (an explicit affine projection);
+2. :func:`repair`: in the variables ``R_j = sum_i lam_i (x_i - u_j)_+`` every constraint is an interval for
+   ``R_j`` (given ``R_1 = lam^T x``), so clip ``R`` into the intervals and change ``lam`` by the second difference
+   of the clipping amounts: a local, usually tiny, correction;
+3. if rounding still leaves a violation (or an interval is empty), move towards an explicit strictly feasible
+   *anchor* ``lam0`` (a Slater point, :func:`anchor`, whose constraint values are bounded by the unboundedness
+   threshold ``tau < beta``): along ``(1 - theta) lam + theta lam0`` the constraint values are affine, so the
+   smallest feasible ``theta`` is exact, and the concave dual objective is then maximised over
+   ``theta in [theta_min, 1]`` in closed form. For DSM the anchor is ``lam0 = 0`` (a scaling).
+
+The bound is the dual objective at the final point, whose feasibility is re-checked from scratch and reported
+as ``max_violation`` (a safety margin ``tol`` makes it negative in practice).
 """
 from __future__ import annotations
 

@@ -231,10 +231,10 @@ def polish(prog: ConvexProgram, z: np.ndarray, max_support: int = 400) -> np.nda
     With ``S`` the support and ``s`` the signs, the optimality conditions restricted to ``S`` are linear:
     ``B_S^T B_S z_S = -(q_S + beta s)`` (SM, ``B = P A``, ``q = d`` or ``d - A^T xt / s2``) or
     ``B_S^T B_S z_S = B_S^T P y - beta s`` (DSM). Solved by least squares; returns None when the support is empty or
-    too large (``max_support``) or the signs do not survive. The caller keeps whichever point is better.
+    too large (``max_support``, or more than 5e6 dense entries) or the signs do not survive. The caller keeps whichever point is better.
     """
     S = np.flatnonzero(z)
-    if S.size == 0 or S.size > max_support:
+    if S.size == 0 or S.size > max_support or S.size * prog.n > 5_000_000:  # keep the dense block under ~40 MB
         return None
     s = np.sign(z[S])
     sub = Layout(prog.layout.knot[S], prog.layout.side[S], prog.layout.shift[S])
