@@ -57,3 +57,12 @@ def test_interpolant_norm_recovers_a_kernel_expansion_and_norm_bound_rescales_no
     a = rwy_stopping_rule(K, 0.6, norm_bound=3.0)
     b = rwy_stopping_rule(K, 0.6 / (np.sqrt(B) * 3.0))
     assert (a.step, a.radius) == (b.step, b.radius)
+
+
+def test_non_finite_gram_raises():
+    K = relu_ntk(np.linspace(-1, 1, 5))
+    K[0, 1] = np.inf
+    with pytest.raises(ValueError, match="NaN or inf"):
+        rwy_stopping_rule(K, 1.0)
+    with pytest.raises(ValueError, match="finite"):
+        interpolant_norm(relu_ntk(np.linspace(-1, 1, 5)), [0, 1, np.nan, 0, 0])

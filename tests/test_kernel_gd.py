@@ -55,3 +55,10 @@ def test_wide_networks_follow_kernel_gd():
     # lazy training: the relative weight change shrinks like m^{-1/2}
     slope = np.polyfit(np.log(cmp.widths), np.log(cmp.relative_change), 1)[0]
     assert -0.6 < slope < -0.4
+
+
+def test_non_finite_labels_raise():
+    x, y = _data()
+    y[3] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        kernel_gd_path(relu_ntk(x), y)

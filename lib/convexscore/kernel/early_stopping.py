@@ -110,6 +110,8 @@ def rwy_stopping_rule(K, noise_std: float, eta: float | None = None, norm_bound:
     K = np.asarray(K, dtype=np.float64)
     if K.ndim != 2 or K.shape[0] != K.shape[1]:
         raise ValueError(f"K must be a square Gram matrix; got shape {K.shape}")
+    if not np.all(np.isfinite(K)):
+        raise ValueError("K contains NaN or inf; compute the Gram matrix from finite inputs")
     n = K.shape[0]
     B = float(np.max(np.diag(K)))
     if B <= 0:
@@ -133,6 +135,8 @@ def interpolant_norm(K, values, rcond: float = 1e-12) -> float:
     v = np.asarray(values, dtype=np.float64).reshape(-1)
     if K.ndim != 2 or K.shape != (v.size, v.size):
         raise ValueError(f"K must be ({v.size}, {v.size}) to match the values; got {K.shape}")
+    if not (np.all(np.isfinite(K)) and np.all(np.isfinite(v))):
+        raise ValueError("K and values must be finite; remove NaN or inf entries first")
     lam, V = np.linalg.eigh(0.5 * (K + K.T))
     keep = lam > rcond * lam.max()
     c = V[:, keep].T @ v

@@ -74,6 +74,8 @@ def kernel_gd_path(K, y, step: float | None = None) -> KernelGDPath:
     y = np.asarray(y, dtype=np.float64).reshape(-1)
     if K.ndim != 2 or K.shape[0] != K.shape[1] or K.shape[0] != y.shape[0]:
         raise ValueError(f"K must be (n, n) with n = len(y) = {y.shape[0]}; got K of shape {K.shape}")
+    if not (np.all(np.isfinite(K)) and np.all(np.isfinite(y))):
+        raise ValueError("K and y must be finite; remove NaN or inf entries from the data first")
     if not np.allclose(K, K.T, atol=1e-10 * max(1.0, np.abs(K).max())):
         raise ValueError("K is not symmetric; pass a Gram matrix K[i, j] = k(x_i, x_j)")
     lam, V = np.linalg.eigh(0.5 * (K + K.T))

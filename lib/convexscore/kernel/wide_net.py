@@ -111,6 +111,8 @@ def train_network_gd(
         raise ValueError(f"n_steps must be a non-negative integer; got {n_steps!r}")
     X, Xt = _as_tensor(x), _as_tensor(x_test)
     Y = torch.as_tensor(np.asarray(y, dtype=np.float64).reshape(-1))
+    if not torch.all(torch.isfinite(Y)):
+        raise ValueError("y contains NaN or inf; remove those labels first")
     if Y.shape[0] != X.shape[0]:
         raise ValueError(f"y has {Y.shape[0]} labels but x has {X.shape[0]} points; pass one label per point")
     record = np.arange(n_steps + 1) if record is None else np.unique(np.asarray(record, dtype=int))
