@@ -6,7 +6,9 @@ denoising (DSM) programs (10), (32), (34), (36). Objectives are sums over the sa
 * SM, no skip:  ``min_z 0.5 ||P1 A z||^2 + d^T z + beta ||z||_1``.
 * SM, skip:     ``min_z 0.5 ||P_xt P1 A z||^2 + (d - A^T xt / s2)^T z + beta ||z||_1 - n / (2 s2)``, the same as
   minimising ``0.5 ||A z + b0 1 + v x||^2 + d^T z + n v + beta ||z||_1`` over ``z, b0, v``.
-  For ReLU the ReLU dictionary (4K columns) is kept: reducing to abs with ``2 beta`` is wrong for SM.
+  For ReLU the ReLU dictionary (4K columns) is kept. Its value equals program (20) at ``2 beta`` (tested): with a
+  skip, a left ramp is a right ramp minus a line, and each ReLU kink convention maps to one of the two ``sign(0)``
+  conventions of the abs dictionary.
 * DSM:          ``min_u 0.5 ||P (A u - y)||^2 + beta ||u||_1`` with ``P`` the projection off ``span{1}``
   (no skip) or ``span{1, xh}`` (skip), inputs ``xh = x + sigma z`` and labels ``y = -z / sigma``. For ReLU with
   skip the 2K ReLU columns are kept; this is equivalent to program (34) (abs with ``2 beta``).
