@@ -396,7 +396,8 @@ The forward process is the Ornstein-Uhlenbeck process $dX=-X\,dt+\sqrt2\,dW$; at
 $x_t=e^{-t}x_0+\sigma_t z$ with $\sigma_t^2=1-e^{-2t}$. Kernel gradient descent with the NTK on the inputs
 $(x_t,t)$ regresses the noise-prediction target $-z$, whose conditional mean is $\sigma_t\,s(x_t,t)$; dividing by
 $\sigma_t$ gives the score (this is DSM with the weight $\sigma_t^2$, our choice; see the chapter). The stop is the
-oracle on held-out pairs.
+oracle on held-out pairs; a width-512 network $s(x,t)$ trained by gradient descent for the same number of steps runs
+alongside.
 """)
 
 code(r"""
@@ -411,18 +412,34 @@ t_ou, e_ou = kv.oracle_stop(T_OU, weighted_err)
 print(f"oracle stop t = {t_ou:.0f}: E[(sigma_t (s_hat - s))^2] = {e_ou:.4f} "
       f"(zero function: {np.mean((ou_test.sigma_t * ou_test.target) ** 2):.4f}, end of path: {weighted_err[-1]:.4f})")
 
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), sharey=True)
+# a finite score network s(x, t) trained by gradient descent for the same number of steps
 xs = np.linspace(-4, 4, 161)
-for ax, t in zip(axes, (0.1, 0.5, 1.5)):
-    inputs = np.column_stack([xs, np.full_like(xs, t)])
+TIMES = (0.1, 0.5, 1.5)
+panel_inputs = np.vstack([np.column_stack([xs, np.full_like(xs, t)]) for t in TIMES])
+net_ou = kv.init_ntk_net(512, input_dim=2, symmetric=True, seed=0)
+run_ou = kv.train_network_gd(net_ou, ou.inputs, -ou.z, np.vstack([ou_test.inputs, panel_inputs]), p_ou.step,
+                             int(t_ou), record=[int(t_ou)])
+net_test, net_panels = run_ou.test_pred[-1][:len(ou_test.t)], run_ou.test_pred[-1][len(ou_test.t):]
+err_net = np.mean((net_test - ou_test.sigma_t * ou_test.target) ** 2)
+print(f"network s(x, t), width 512, {int(t_ou)} GD steps: E[(sigma_t (s_hat - s))^2] = {err_net:.4f}, "
+      f"relative weight change {run_ou.relative_change[-1]:.3f}")
+
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), sharey=True)
+for k, (ax, t) in enumerate(zip(axes, TIMES)):
+    inputs = panel_inputs[k * xs.size:(k + 1) * xs.size]
     s_hat = p_ou.predictions([t_ou], kv.relu_ntk(inputs, ou.inputs))[0] / kv.ou_sigma(t)
     ax.plot(xs, kv.ou_score(LAW, xs, np.full_like(xs, t)), color="black", label="exact score")
     ax.plot(xs, s_hat, "--", color=BLUE, label="kernel GD, stopped")
+    ax.plot(xs, net_panels[k * xs.size:(k + 1) * xs.size] / kv.ou_sigma(t), ":", color=RED, lw=2,
+            label="network GD, m = 512")
     ax.set(title=f"t = {t}", xlabel="x", ylim=(-12, 12))
 axes[0].set_ylabel("score s(x, t)")
 axes[0].legend(fontsize=7.5)
 fig.tight_layout()
 glue("kv_fig_ou", fig, display=False)
+glue("kv_ou_err_kernel", round(float(e_ou), 4), display=False)
+glue("kv_ou_err_net", round(float(err_net), 4), display=False)
+glue("kv_ou_err_zero", round(float(np.mean((ou_test.sigma_t * ou_test.target) ** 2)), 3), display=False)
 """)
 
 md(r"""
