@@ -114,7 +114,7 @@ for act in ("relu", "abs"):
 """)
 
 md(r"""
-## Theorem 6.1: the zero network iff $\beta\ge n$
+## The zero network iff $\beta\ge n$
 
 At $\beta=n$ and above, the solver returns $z=0$ and value $0$; just below, it does not.
 """)
@@ -129,11 +129,11 @@ for act in ("relu", "abs"):
 """)
 
 md(r"""
-## Theorem 6.2: two neurons for $\tilde\beta\le\beta<n$
+## Two neurons for $\tilde\beta\le\beta<n$
 
 Just above $\tilde\beta$ the solver's solution has exactly the two nonzeros of $z(\alpha)$ and the value
 $-(n-\beta)^2/(2n\sigma^2)$; just below, a third neuron appears and the value drops below the closed form.
-We also check the optimality conditions of Lemma 6.1 for $z(\alpha)$ directly, with the independent dictionary.
+We also check the optimality conditions of the chapter's lemma for $z(\alpha)$ directly, with the independent dictionary.
 """)
 
 code(r"""
@@ -154,7 +154,7 @@ for act in ("relu", "abs"):
 """)
 
 md(r"""
-## Corollary 6.3: the ReLU score (7)
+## The ReLU score (7)
 
 The solver picks one member of the family $z(\alpha)$; we read $\alpha=-z_1/t$ off its solution and compare the
 trained network with formula (7), written out here from the chapter, at 2001 points inside and outside the data
@@ -222,7 +222,7 @@ save(fig, "cf-fig-relu")
 """)
 
 md(r"""
-## Theorem 6.4 and Proposition 6.5: the absolute-value score (24)
+## The absolute-value score (24): only the minimum-norm solution is a density
 
 The interior-point solver lands on the minimum-norm member $\alpha=\frac12$, up to its tolerance. The other members
 have the same loss, but their tail slopes $\mp(1-2\alpha)t$ make $e^{\int f}$ non-integrable, and the density
@@ -251,7 +251,7 @@ for alpha in (0.25, 0.5, 0.75):
 code(r"""
 dens_abs = PiecewiseGaussianDensity.from_network(cs.two_neuron_network(x, beta_a, "abs", alpha=0.5))
 x1, xn = x[0], x[-1]
-# Laplace tails: decay rates t (xbar - x1) on the left and t (xn - xbar) on the right (Exercise 6.6)
+# Laplace tails: decay rates t (xbar - x1) on the left and t (xn - xbar) on the right (exercise 'Laplace tails by hand')
 left_rate, right_rate = dens_abs.score(np.array([x1 - 1.0]))[0], -dens_abs.score(np.array([xn + 1.0]))[0]
 print(f"left tail rate {left_rate:.4f} = t (xbar - x1) = {t_a * (xbar - x1):.4f}; "
       f"right tail rate {right_rate:.4f} = t (xn - xbar) = {t_a * (xn - xbar):.4f}")
@@ -275,7 +275,7 @@ save(fig, "cf-fig-abs")
 """)
 
 md(r"""
-## Theorem 6.6: a skip connection learns the maximum-likelihood Gaussian
+## A skip connection learns the maximum-likelihood Gaussian
 
 Above $\beta_{\rm skip}=\max_k|d_k-nc_k|$ the skip network has no neurons, $v=-1/\sigma^2$ and $b_0=\bar x/\sigma^2$
 with the *biased* variance; below it neurons appear and the value drops below $-n/(2\sigma^2)$.
@@ -431,7 +431,7 @@ display(widgets.VBox([widgets.HBox([arch_box, idx_box]), out]))
 md(r"""
 ## Exercise checks
 
-Exercise 6.2 claims that for two points the two-neuron regime is all of $(1,2)$, and Exercise 6.5 that the
+The exercise on two data points claims that the two-neuron regime is then all of $(1,2)$, and the exercise on affine invariance that the
 thresholds are invariant under increasing affine maps.
 """)
 

@@ -71,11 +71,11 @@ print(f"n = {n}, mean {x.mean():.3f}, biased variance {x.var():.3f}")
 """)
 
 md(r"""
-## Proposition 7.1: kinks at data points, slope changes $a_j+b_j$
+## The shape of every learned score: kinks at data points, slope changes $a_j+b_j$
 
 We fit the ReLU network at a small weight decay and compare the slope changes of the trained network, measured
 by finite differences between data points, with $a_j+b_j=z_j+z_{n+j}+z_{2n+j}+z_{3n+j}$ read off the convex
-solution. Then we compare the log-density formula (7.2) with the exact normalised density, up to a constant.
+solution. Then we compare the chapter's piecewise-quadratic log-density formula with the exact normalised density, up to a constant.
 """)
 
 code(r"""
@@ -102,12 +102,12 @@ b0 = float(fit.net.b2[0])
 logpi = (0.5 * (a[None, :] * np.maximum(p[:, None] - x, 0) ** 2).sum(1)
          - 0.5 * (b[None, :] * np.maximum(x - p[:, None], 0) ** 2).sum(1) + b0 * p)
 diff = logpi - dens.logpdf(p)
-print(f"formula (7.2) minus exact log-density: constant up to {np.ptp(diff):.1e} (the constant is log Z)")
+print(f"piecewise-quadratic formula minus exact log-density: constant up to {np.ptp(diff):.1e} (the constant is log Z)")
 print(f"learned density: log-concave {dens.is_log_concave}, largest slope magnitude L = {dens.lipschitz:.3f}")
 """)
 
 md(r"""
-## Proposition 7.3: repeated values raise the threshold
+## Repeated values raise the threshold
 
 The Old Faithful waiting times are whole minutes; one value occurs $k=15$ times, so ReLU needs $\beta>7.5$ and the
 absolute value $\beta>15$. Along the direction of the proof the convex objective decreases linearly at rate
@@ -298,6 +298,27 @@ ax.set(xlabel="waiting time (minutes)", ylabel="density", title="Old Faithful: l
 ax.legend(fontsize=7)
 fig.tight_layout()
 save(fig, "mix-fig-faithful")
+""")
+
+md(r"""
+## Exercise checks
+
+The exercise on repeated points for the absolute value: on the data $(0,0,1)$ the threshold is $\max(1,k)=2$.
+The exercise on bimodality: the slope of the mixture score at $0$ is $m^2-1$.
+""")
+
+code(r"""
+x3 = np.array([0.0, 0.0, 1.0])
+print(f"data (0, 0, 1), abs: threshold {cs.unboundedness_threshold(x3, 'abs'):.1f}; "
+      f"value at beta = 2.5: {cs.fit_score_matching(x3, 2.5, activation='abs').value:.4f}")
+try:
+    cs.fit_score_matching(x3, 1.5, activation="abs")
+except ValueError as err:
+    print("beta = 1.5:", str(err)[:70], "...")
+for m in (0.8, 1.0, 1.5):
+    law = GaussianMixture([-m, m], 1.0)
+    slope0 = (law.score(np.array([1e-5])) - law.score(np.array([-1e-5])))[0] / 2e-5
+    print(f"m = {m}: score slope at 0 = {slope0:.4f}, m^2 - 1 = {m * m - 1:.4f}")
 """)
 
 nb = new_notebook(cells=cells)

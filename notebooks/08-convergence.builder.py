@@ -28,7 +28,7 @@ md(r"""
 This lab checks [Chapter 8](../book/08-convergence.md) numerically. The learned density is normalised exactly
 (it is piecewise Gaussian), the law of every Langevin iterate is propagated on a fine grid, and the
 Kullback–Leibler divergence of the averaged law is compared with the bound
-$\KL(\bar\mu_N\|\pi)\le W_2^2(\mu_0,\pi)/(2Nh)+Lh$ of Theorem 8.1 ($d=1$) for the step sizes that Theorems 3.4 and A.7
+$\KL(\bar\mu_N\|\pi)\le W_2^2(\mu_0,\pi)/(2Nh)+Lh$ of the chapter's Langevin theorem ($d=1$) for the step sizes that Theorems 3.4 and A.7
 prescribe. A Monte Carlo run of `convexscore.langevin` checks the grid propagation. The last sections show what
 happens when the theorem does not apply.
 """)
@@ -58,7 +58,7 @@ n, xbar, s2 = x.size, x.mean(), x.var()
 """)
 
 md(r"""
-## The learned densities and their smoothness (Proposition 8.1)
+## The learned densities and their smoothness
 
 Both networks are trained by the convex solver in the two-neuron regime. For the ReLU network we use the
 solver's own $\alpha$; for the absolute-value network the solver's $\alpha$ is $\frac12$ up to its tolerance, and
@@ -87,7 +87,7 @@ md(r"""
 One step $x'=x+hf(x)+\sqrt{2h}\,\xi$ maps the law $\mu_k$ to $\mu_{k+1}(y)=\int\mu_k(x)\,\varphi_{2h}(y-x-hf(x))\,dx$.
 On a grid of spacing $\Delta$ much smaller than $\sqrt{2h}$ this is a matrix–vector product. The start is a point
 mass at $x_0=\bar x+8$, far in the right tail, so $W_2^2(\mu_0,\pi)=\operatorname{Var}_\pi+(\E_\pi X-x_0)^2$
-(Exercise 8.2); $\mu_1$ is the Gaussian $\Normal(x_0+hf(x_0),2h)$, tabulated exactly.
+(see the exercises); $\mu_1$ is the Gaussian $\Normal(x_0+hf(x_0),2h)$, tabulated exactly.
 """)
 
 code(r"""
@@ -203,9 +203,9 @@ md(r"""
 ## Outside the theorem
 
 **The other absolute-value networks.** With $\alpha=\frac14$ the absolute-value network has the same training
-loss, but its score increases to the right of the data (Proposition 6.5): there is no target density, and chains
+loss, but its score increases to the right of the data (Chapter 6): there is no target density, and chains
 started inside the data range escape. **A non-log-concave learned density.** The mixture of Chapter 7 fitted at
-$\beta=4$ is a density but not log-concave; Theorem 8.1 says nothing, yet the averaged law still converges, slowly,
+$\beta=4$ is a density but not log-concave; the Langevin theorem says nothing, yet the averaged law still converges, slowly,
 because mass has to cross the low-density gap between the modes.
 """)
 
@@ -232,7 +232,7 @@ steps, far, q99 = escape[0.25]
 late = steps >= 200
 measured = np.exp(np.polyfit(steps[late], np.log(q99[late] - x[-1]), 1)[0])
 print(f"growth per step of the 99% quantile (steps 200-600): {measured:.4f}; "
-      f"predicted (Exercise 8.5): 1 + eps/2 (1 - 2 alpha) t = {1 + eps / 2 * gamma:.4f}")
+      f"predicted (exercise 'Escaping chains'): 1 + eps/2 (1 - 2 alpha) t = {1 + eps / 2 * gamma:.4f}")
 """)
 
 code(r"""
