@@ -4,7 +4,9 @@ Setting (paper section 5): x ~ N(0, 1) with n in {100, 300, 1000} (seed 0), ReLU
 full-batch Adam at lr = 1e-2 with width m = 100, 500 epochs for SM and 200 for DSM (sigma = 0.5, fixed noise);
 the paper ran 10 trials per setting, so the "10 trials" column is ten times one run (runs are independent).
 The convex solve is ``convexscore.fit_score_matching`` / ``fit_denoising_score_matching`` (default solver) when
-the univariate solver is installed. Float64, one thread. Prints a table and writes
+the univariate solver is installed. Float64, one thread. Times are CPU seconds of this process
+(``time.process_time``; everything runs on one thread, so on an idle machine they equal wall time, and on a
+shared one they are less inflated by other jobs). Prints a table and writes
 ``benchmarks/results/adam.json``. Usage: ``python benchmarks/bench_adam.py``.
 """
 from __future__ import annotations
@@ -38,9 +40,9 @@ def convex_solvers():
 
 
 def timed(fn):
-    start = time.perf_counter()
+    start = time.process_time()
     out = fn()
-    return time.perf_counter() - start, out
+    return time.process_time() - start, out
 
 
 def main() -> None:

@@ -349,7 +349,7 @@ class _FastULA:
         K = t.size
         if hi > lo:
             if compiled:  # multi-knot cells cost a short scan only: keep the table small (cache-resident)
-                G = int(min(_MAX_CELLS_C - 3, max(4 * K, 64)))
+                G = int(min(_MAX_CELLS_C - 3, max(16 * K, 64)))
             else:  # the numpy kernel pays for every multi-knot cell: make the cells finer than the closest knots
                 min_gap = float(np.min(np.diff(t))) if K > 1 else hi - lo
                 G = int(min(_MAX_CELLS - 3, max(8 * K, 64, np.ceil((hi - lo) / min_gap))))
