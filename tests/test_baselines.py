@@ -30,6 +30,7 @@ def test_losses_are_the_exact_objective_dsm(data):
     run = B.train_adam(data, 1.0, 20, 1e-2, 30, seed=2, objective="dsm", sigma=0.4, noise=z, skip=True,
                        activation="abs")
     assert run.final_loss == pytest.approx(cs.denoising_score_matching_loss(run.net, data, 1.0, 0.4, z), rel=1e-10)
+    assert B.exact_objective(run, data, 1.0, sigma=0.4) == pytest.approx(run.final_loss, rel=1e-10)
     assert run.net.skip and run.net.activation == "abs"
     drawn = B.train_adam(data, 1.0, 5, 1e-2, 3, seed=2, objective="dsm", sigma=0.4)
     np.testing.assert_array_equal(drawn.noise, np.random.default_rng(2).standard_normal(data.shape))

@@ -35,7 +35,7 @@ from ._validation import as_samples, check_activation, check_nonnegative, check_
 from .network import TwoLayerNet, denoising_score_matching_loss, score_matching_loss
 from .torch_net import TorchTwoLayerNet, torch_dsm_loss, torch_sm_loss
 
-__all__ = ["AdamRun", "AdamSweep", "train_adam", "sweep_adam", "progress_enabled"]
+__all__ = ["AdamRun", "AdamSweep", "train_adam", "sweep_adam", "exact_objective", "progress_enabled"]
 
 
 @dataclass(frozen=True)
