@@ -431,12 +431,26 @@ display(widgets.VBox([widgets.HBox([arch_box, idx_box]), out]))
 md(r"""
 ## Exercise checks
 
-The exercise on two data points claims that the two-neuron regime is then all of $(1,2)$, and the exercise on affine invariance that the
-thresholds are invariant under increasing affine maps.
+The exercise on two data points claims that the two-neuron regime is then all of $(1,2)$, the exercise on affine
+invariance that the thresholds are invariant under increasing affine maps, the exercise on the value curve that
+$dp^\star/d\beta=\|z^\star\|_1=t$, and the exercise on Laplace tails gives the normalising constant of the
+Gaussian–Laplace density by hand.
 """)
 
 code(r"""
 print(f"two points: beta_tilde = {cs.two_neuron_threshold(np.array([0.0, 1.0]), 'relu'):.3f} (<= 1)")
+# The value curve: d p*/d beta = ||z*||_1 = t in the two-neuron regime (central difference of solver values)
+b_mid, db = 0.5 * (cs.two_neuron_threshold(x, "relu") + n), 0.01
+slope = (cs.fit_score_matching(x, b_mid + db).value - cs.fit_score_matching(x, b_mid - db).value) / (2 * db)
+print(f"d p*/d beta at beta = {b_mid:.3f}: {slope:.5f}; t = ||z*||_1 = {(n - b_mid) / (n * s2):.5f}")
+# Laplace tails by hand: the normaliser of the Gaussian-Laplace density against the density module
+from scipy.stats import norm
+tt, x1, xn = (n - beta_a) / (n * s2), x[0], x[-1]
+V = lambda p: 0.5 * tt * (p - xbar) ** 2
+Z = (np.sqrt(2 * np.pi / tt) * (norm.cdf(np.sqrt(tt) * (xn - xbar)) - norm.cdf(np.sqrt(tt) * (x1 - xbar)))
+     + np.exp(-V(xn)) / (tt * (xn - xbar)) + np.exp(-V(x1)) / (tt * (xbar - x1)))
+ref = float(dens_abs.logpdf(np.array([xbar]))[0]) + V(xbar)      # log density at the mean, shifted to V's constant
+print(f"log Z by hand {np.log(Z):.10f}; from the density module {-ref:.10f}")
 y = 3.0 * x - 7.0
 for act in ("relu", "abs"):
     print(f"{act}: beta_tilde(x) = {cs.two_neuron_threshold(x, act):.6f}, beta_tilde(3x - 7) = "
