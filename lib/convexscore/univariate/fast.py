@@ -44,6 +44,9 @@ from .programs import ConvexProgram, SolverError, SolverOutput, objective
 ACTIVE = 1e-7
 """A constraint counts as active for the primal read-off when its slack is below this fraction of its box."""
 
+SIGMA_MIN = 1e-3
+"""Lower bound on the centring parameter: slower but steadier descent of the barrier near the optimum."""
+
 KL = KU = 3
 """Half-bandwidths of the interleaved saddle-point matrix."""
 
@@ -590,7 +593,7 @@ def _ipm(P: "_Problem", prog: ConvexProgram, tol: float, max_iter: int, S0, verb
             float(np.sum(np.where(m, (a + a_aff * da) * (za + a_aff * dza) + (b + a_aff * db) * (zb + a_aff * dzb), 0.0)))
             for a, da, za, dza, b, db, zb, dzb, m in zip(sl, dsl, zl, dzl, sh, dsh, zh, dzh, P.masks)
         ) / (2 * m_tot)
-        sigma = min(1.0, (mu_aff / mu) ** 3) if mu > 0 else 0.0
+        sigma = min(1.0, max(SIGMA_MIN, (mu_aff / mu) ** 3)) if mu > 0 else SIGMA_MIN
         tau_l = [sigma * mu - da * dza for da, dza in zip(dsl, dzl)]
         tau_h = [sigma * mu - db * dzb for db, dzb in zip(dsh, dzh)]
         dS, dsl, dsh, dzl, dzh = direction(tau_l, tau_h)
@@ -631,6 +634,16 @@ def _violation(prog: ConvexProgram, lam: np.ndarray) -> float:
 
 
 def solve(prog: ConvexProgram) -> SolverOutput:
-    """The solver-registry entry point (``solver="fast"``)."""
-    res = solve_fast(prog)
+    """The solver-registry entry point (``solver="fast"``).
+
+    If the interior-point method cannot certify the gap (it can stall on large problems without a skip
+    connection, see the module notes), the sparse CVXPY program is solved instead and the status says so.
+    """
+    try:
+        res = solve_fast(prog)
+    except SolverError:
+        from .programs import solve_sparse
+
+        out = solve_sparse(prog)
+        return SolverOutput(out.z, f"{out.status} (fast solver not certified; cvxpy fallback)", out.solver_value)
     return SolverOutput(res.z, "optimal", res.value)

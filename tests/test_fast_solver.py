@@ -1,0 +1,142 @@
+"""The specialised 1-D solver (``convexscore.univariate.fast``) against the CVXPY reference programs."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convexscore.univariate.dictionaries import unboundedness_threshold
+from convexscore.univariate.fast import solve_fast
+from convexscore.univariate.programs import build_program, objective, solve_dense
+
+ABS_NO_SKIP = pytest.mark.xfail(
+    strict=False,
+    reason="known weakness: on program (14) the interior-point iterates can stall just above the 1e-8 gap; "
+    "solve() then falls back to CVXPY",
+)
+PROGRAMS = [
+    pytest.param(loss, act, skip, marks=ABS_NO_SKIP) if (loss, act, skip) == ("sm", "abs", False) else (loss, act, skip)
+    for loss in ("sm", "dsm")
+    for act in ("relu", "abs")
+    for skip in (False, True)
+]
+
+
+def _data(kind: str, n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if kind == "gauss":
+        return rng.standard_normal(n)
+    if kind == "mixture":
+        return np.concatenate([rng.normal(-2, 0.5, n // 2), rng.normal(2, 0.5, n - n // 2)])
+    if kind == "repeated":  # values on a grid: multiplicities up to ~6
+        return np.round(rng.standard_normal(n) * 2) / 2
+    raise ValueError(kind)
+
+
+def _program(loss, act, skip, x, beta, seed=0):
+    if loss == "sm":
+        return build_program("sm", x, beta, act, skip)
+    z = np.random.default_rng(seed + 100).standard_normal(x.size)
+    sigma = 0.3
+    return build_program("dsm", x + sigma * z, beta, act, skip, labels=-z / sigma)
+
+
+def _check(prog, tol=1e-8):
+    ref = solve_dense(prog)
+    v_ref = objective(prog, ref.z)
+    res = solve_fast(prog)
+    scale = max(1.0, abs(v_ref))
+    # the certificate: a primal value and a dual lower bound within tol of each other
+    assert res.relative_gap <= 1e-8
+    assert res.lower_bound <= res.value + 1e-9 * scale
+    assert res.max_violation <= 1e-9 * max(1.0, prog.beta, prog.n)
+    # agreement with CVXPY (whose own answer is accurate to about its tolerance)
+    assert abs(res.value - v_ref) <= tol * scale, (res.value, v_ref)
+    # the value reported is the program's objective at the returned z, and lower_bound is below CVXPY's value
+    assert res.value == pytest.approx(objective(prog, res.z), rel=1e-12, abs=1e-12)
+    assert res.lower_bound <= v_ref + 1e-8 * scale
+    return res, v_ref
+
+
+@pytest.mark.parametrize("loss,act,skip", PROGRAMS)
+@pytest.mark.parametrize("regime", ["small", "near", "large"])
+def test_agrees_with_dense_cvxpy(loss, act, skip, regime):
+    x = _data("mixture", 40, seed=1)
+    if loss == "sm":
+        tau = unboundedness_threshold(x, act, skip)
+        beta = {"small": 1.5 * tau, "near": 1.02 * tau, "large": 0.4 * x.size}[regime]
+    else:
+        beta = {"small": 0.02, "near": 0.5, "large": 5.0}[regime]
+    _check(_program(loss, act, skip, x, beta))
+
+
+@pytest.mark.parametrize("loss,act,skip", PROGRAMS)
+def test_repeated_points(loss, act, skip):
+    x = _data("repeated", 50, seed=2)
+    assert np.unique(x).size < x.size
+    if loss == "sm":
+        beta = 1.3 * unboundedness_threshold(x, act, skip)
+    else:
+        beta = 0.2
+    res, _ = _check(_program(loss, act, skip, x, beta))
+    # the dual point gives equal scores to equal data (SM: lam is the predicted score)
+    if loss == "sm":
+        for v in np.unique(x):
+            assert np.ptp(res.dual[x == v]) <= 1e-12 * max(1.0, float(np.abs(res.dual).max()))
+
+
+def test_two_neuron_regime_is_sparse():
+    """Large beta, ReLU without skip: the paper's closed form has at most two active neurons."""
+    x = _data("gauss", 60, seed=3)
+    prog = build_program("sm", x, 0.3 * x.size, "relu", False)
+    res, _ = _check(prog)
+    assert np.count_nonzero(res.z) <= 2
+
+
+def test_dual_point_is_the_predicted_score():
+    """At the optimum the dual point equals the fitted scores at the data (lam = P1 A z, up to the gap)."""
+    from convexscore.univariate.programs import scores_at_data
+
+    x = _data("gauss", 50, seed=4)
+    prog = build_program("sm", x, 3.0, "relu", True)
+    res = solve_fast(prog)
+    f = scores_at_data(prog, res.z)
+    assert np.max(np.abs(f - res.dual)) <= 1e-4 * max(1.0, float(np.abs(f).max()))
+
+
+def test_at_or_below_threshold_raises():
+    x = np.array([0.0, 1.0, 2.0, 2.0, 2.0, 3.5])  # the largest value is not repeated; 2.0 is, three times
+    tau = unboundedness_threshold(x, "relu", False)
+    with pytest.raises(ValueError, match="beta"):
+        solve_fast(build_program("sm", x, tau, "relu", False))
+
+
+def test_registry_entry_point_returns_layout():
+    from convexscore.univariate.fast import solve
+
+    x = _data("gauss", 30, seed=5)
+    prog = build_program("sm", x, 3.0, "abs", True)
+    out = solve(prog)
+    assert out.z.shape == (prog.layout.size,)
+    assert out.solver_value == pytest.approx(objective(prog, solve_dense(prog).z), rel=1e-8)
+
+
+def test_path_matches_single_solves():
+    from convexscore.univariate.fast_path import fit_path
+
+    x = _data("mixture", 40, seed=6)
+    z = np.random.default_rng(7).standard_normal(x.size)
+    betas = [0.05, 2.0, 0.5]
+    path = fit_path(x, betas, loss="dsm", activation="relu", skip=True, sigma=0.3, noise=z)
+    for beta, res in zip(betas, path):
+        prog = build_program("dsm", x + 0.3 * z, beta, "relu", True, labels=-z / 0.3)
+        assert res.relative_gap <= 1e-8
+        assert res.value == pytest.approx(objective(prog, solve_dense(prog).z), rel=1e-8, abs=1e-8)
+
+
+def test_path_rejects_bad_input():
+    from convexscore.univariate.fast_path import fit_path
+
+    with pytest.raises(ValueError, match="betas"):
+        fit_path(np.arange(5.0), [])
+    with pytest.raises(ValueError, match="sigma"):
+        fit_path(np.arange(5.0), [1.0], loss="dsm")
