@@ -140,3 +140,22 @@ def test_path_rejects_bad_input():
         fit_path(np.arange(5.0), [])
     with pytest.raises(ValueError, match="sigma"):
         fit_path(np.arange(5.0), [1.0], loss="dsm")
+
+
+def test_benchmark_smoke(tmp_path):
+    """The solver benchmark runs end to end on tiny sizes and writes its JSON and plot (kept out of slow paths)."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_solvers.py"
+    spec = importlib.util.spec_from_file_location("bench_solvers", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    result = bench.main(quick=True, out_dir=tmp_path)
+    saved = json.loads((tmp_path / "solvers.json").read_text())
+    assert (tmp_path / "solvers.png").stat().st_size > 0
+    assert {r["solver"] for r in saved["rows"]} == {"dense", "sparse", "fast"}
+    fast = [r for r in result["rows"] if r["solver"] == "fast"]
+    assert all("failed" not in r and r["relative_gap"] <= 1e-8 for r in fast)
+    assert all(r["max_value_difference"] <= 1e-7 for r in result["rows"] if "max_value_difference" in r)

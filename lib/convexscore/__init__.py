@@ -37,6 +37,8 @@ from .torch_net import TorchTwoLayerNet, torch_dsm_loss, torch_sm_loss, trace_te
 # --- multivariate: arrangements and programs (issue 5) ---
 
 # --- fast 1-D solver and paths (issue 10) ---
+from .univariate.fast import FastResult, solve_fast
+from .univariate.fast_path import fit_path
 
 # --- kernel view (issue 11) ---
 from . import kernel
