@@ -35,6 +35,10 @@ from .sampling import (AnnealedLangevinRun, UnstableStepWarning, annealed_langev
 from .torch_net import TorchTwoLayerNet, torch_dsm_loss, torch_sm_loss, trace_term_gradients
 
 # --- multivariate: arrangements and programs (issue 5) ---
+from . import multivariate
+from .multivariate import (Arrangement, arrangement_patterns, cell_count_bound, cone_constrained_fit,
+                           convex_denoising_score_matching, convex_score_matching, finite_pattern_subset,
+                           reconstruct_network)  # the multivariate result class stays convexscore.multivariate.ConvexFit
 
 # --- fast 1-D solver and paths (issue 10) ---
 from .univariate.fast import FastResult, solve_fast
