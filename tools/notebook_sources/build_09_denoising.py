@@ -66,7 +66,7 @@ print(f"n = {x.size}, sigma = {sigma}, beta = {beta}")
 """)
 
 md(r"""
-## 1. Vincent's identity
+## Vincent's identity
 
 For $p=\Normal(0,1)$ the noised law is $p_\sigma=\Normal(0,1+\sigma^2)$ with score $s_\sigma(y)=-y/(1+\sigma^2)$. The
 identity says that the denoising loss $\frac12\E(f(x+\sigma z)+z/\sigma)^2$ and the explicit loss
@@ -90,7 +90,7 @@ for name, f in tests.items():
 """)
 
 md(r"""
-## 2. Theorem 4.1: program (10), and an independent implementation
+## Theorem 4.1: program (10), and an independent implementation
 
 The library builds program (10) at the noisy inputs $\hat x_i=x_i+\sigma z_i$ with labels $y_i=-z_i/\sigma$, solves it,
 rebuilds a network, and certifies the value with a feasible dual point. We check the three claims: the network
@@ -141,7 +141,7 @@ for b in (1e-3, 1e-1, 10.0, 100.0):
 """)
 
 md(r"""
-## 3. The variants (32), (34), (36) and the shortcut
+## The variants (32), (34), (36) and the shortcut
 
 Each architecture has its own program; each is checked the same way. Then the shortcut of the chapter: ReLU with skip
 at weight decay $\beta$ has the same optimal value as absolute value with skip at $2\beta$, at every $\beta$ tried.
@@ -177,7 +177,7 @@ print("skip values do not exceed the no-skip values")
 """)
 
 md(r"""
-## 4. The convex optimum against Adam (Figure 5, upper left)
+## The convex optimum against Adam (Figure 5, upper left)
 
 Ten Adam runs (width 20, learning rate $10^{-2}$, 200 full-batch epochs, seeds 0 to 9) on the same objective with the
 same noise draws. By weak duality no run can end below the certified lower bound.
@@ -199,7 +199,7 @@ save(fig, "loss"); plt.show()
 """)
 
 md(r"""
-## 5. The learned denoiser against the posterior mean
+## The learned denoiser against the posterior mean
 
 Tweedie's formula turns a score $s$ of the noised law into a denoiser $D(y)=y+\sigma^2 s(y)$. For $\Normal(0,1)$ data
 the exact posterior mean is $\E[x\mid y]=y/(1+\sigma^2)$. The empirical optimum, the posterior mean under the
@@ -235,7 +235,7 @@ save(fig, "denoiser"); plt.show()
 """)
 
 md(r"""
-## 6. How the solution changes with $\sigma$ and $\beta$
+## How the solution changes with $\sigma$ and $\beta$
 
 Left: the learned score at $\sigma=0.5$ for three weight decays, against the noised score $-y/(1+\sigma^2)$. Middle: at
 $\beta=10$ for three noise levels, each against its own noised score. Right: the number of neurons along a path of
@@ -286,7 +286,7 @@ assert w_above == 0 and w_below > 0
 """)
 
 md(r"""
-## 7. Theorem 4.2: the multivariate program (11)
+## Theorem 4.2: the multivariate program (11)
 
 Two-dimensional data, noisy inputs $\hat X=X+\sigma Z$ and zero weight decay. Program (11) is least squares; its
 minimum-norm solution is $[D_1\hat X,\dots,D_P\hat X]^\dagger Y$, and the network rebuilt by the cone decomposition

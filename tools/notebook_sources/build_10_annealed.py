@@ -74,7 +74,7 @@ print("step per level:", np.round(EPS * SIGMAS**2 / SIGMAS[-1] ** 2, 4))
 """)
 
 md(r"""
-## 1. Algorithm 3 with convex denoisers
+## Algorithm 3 with convex denoisers
 
 `problem(seed)` draws the data and one set of noise draws per level; `convex_levels` solves one convex program per
 level (each certified, and each reconstructed network attains its value); `sample` runs the annealed chains and
@@ -109,6 +109,7 @@ fits = convex_levels(X, noises, "relu", False)
 samples = sample([f.net for f in fits], 0)
 print("neurons per level:", [f.width for f in fits])
 print(f"samples: mean {samples.mean():.3f}, std {samples.std():.3f}")
+glue("ch10_levels_std", round(float(samples.std()), 2), display=False)
 """)
 
 code(r"""
@@ -127,7 +128,7 @@ save(fig, "levels"); plt.show()
 """)
 
 md(r"""
-## 2. Figures 5 and 11 to 13: convex against Adam, for each architecture
+## Figures 5 and 11 to 13: convex against Adam, for each architecture
 
 For each architecture: the DSM objective at the last level ($\sigma_5=0.1$), Adam's curves against the convex optimum,
 and the samples of Algorithm 3 with the convex denoisers and with the Adam denoisers at each learning rate (every
@@ -178,7 +179,7 @@ for name, (cv, ad) in adam_last.items():
 """)
 
 md(r"""
-## 3. Stability over seeds: W1 and KS against the noise floor
+## Stability over seeds: W1 and KS against the noise floor
 
 Three seeds (data, noise draws and chains all change with the seed). Convex denoisers for all four architectures; Adam
 for the ReLU network without skip at the three learning rates (the other architectures are in the figure above, seed
@@ -218,6 +219,17 @@ for name, method in rows:
     fmt = lambda v: f"{v.mean():6.3f} ({v.std():.3f})" if v.size else "   -   "
     print(f"{name:10s} {method:13s} {fmt(w1):>14s} {fmt(ks):>14s} {esc:8.3f} {len(ms) - len(ok):5d}/{len(ms)}")
 print(f"noise floor (2,000 vs 2,000): W1 {floors['w1']:.3f}, KS {floors['ks']:.3f}")
+# the same table as Markdown, included by the book's Chapter 10 page
+pretty = {"relu": "ReLU", "abs": "absolute value", "relu+skip": "ReLU + skip", "abs+skip": "absolute value + skip"}
+lines = ["| network | denoisers | W1 mean (sd) | KS mean (sd) | escaped | diverged runs |", "|---|---|---|---|---|---|"]
+for (name, method), (w1, ks, nd) in table.items():
+    esc = np.mean([results[(name, method, s)]["out"] for s in SEEDS if np.isfinite(results[(name, method, s)]["w1"])])
+    w1s = (f"{w1.mean():.3f} ({w1.std():.3f})" if w1.mean() < 10 else f"{w1.mean():.0f} ({w1.std():.0f})") if w1.size else "-"
+    kss = f"{ks.mean():.3f} ({ks.std():.3f})" if ks.size else "-"
+    lines.append(f"| {pretty[name]} | {method} | {w1s} | {kss} | {esc:.3f} | {nd} of {len(SEEDS)} |")
+lines.append(f"| noise floor | two samples of {CHAINS} | {floors['w1']:.3f} | {floors['ks']:.3f} | | |")
+lines.append(f"| data floor | {N} points | {np.mean(data_floor['w1']):.3f} | {np.mean(data_floor['ks']):.3f} | | |")
+(FIGDIR / "seed-table.md").write_text("\n".join(lines) + "\n")
 print(f"data floor (40 points vs N(0,1)): W1 {np.mean(data_floor['w1']):.3f}, KS {np.mean(data_floor['ks']):.3f}")
 """)
 
@@ -229,7 +241,27 @@ glue("ch10_data_floor_w1", round(float(np.mean(data_floor["w1"])), 2), display=F
 """)
 
 md(r"""
-## 4. A two-dimensional example: a mixture of two Gaussians
+**Checks of the chapter's exercises.** The tails of every absolute-value fit without skip have slopes $-S$ and $+S$
+({ref}`ann-ex-abs-tails`), so one tail always repels unless $S=0$; with a skip connection both outer slopes can be
+negative. The step bound of {ref}`ann-ex-step` for our grid is $\epsilon<0.08$.
+""")
+
+code(r"""
+x, X, noises = problem(0)
+for act, skip in (("abs", False), ("abs", True)):
+    pls = [f.piecewise() for f in convex_levels(X, noises, act, skip)]
+    tails = [(p.slopes[0], p.slopes[-1]) for p in pls]
+    print(f"{arch_name(act, skip):9s} outer slopes per level (left, right):",
+          ", ".join(f"({a:+.2f}, {b:+.2f})" for a, b in tails))
+    if not skip:
+        assert all(abs(a + b) <= 1e-8 * max(1.0, abs(a)) for a, b in tails)
+eps_max = min(4 * SIGMAS[-1] ** 2 * (1 + 1 / s**2) for s in SIGMAS)
+print(f"largest stable epsilon for the exact noised scores of N(0,1): {eps_max:.3f} (we use {EPS})")
+assert abs(eps_max - 0.08) < 1e-12
+""")
+
+md(r"""
+## A two-dimensional example: a mixture of two Gaussians
 
 Data: 100 points from $\frac12\Normal((-2,0),0.5^2I)+\frac12\Normal((2,0),0.5^2I)$, five noise draws each. Levels
 $\sigma\in\{1.5,0.8,0.4,0.2\}$. At each level, program (11) with zero weight decay over the patterns of 20 sampled
@@ -259,6 +291,9 @@ s2 = cs.annealed_langevin(nets2, SIG2, 0.002, 100, x0=x0, rng=3).samples
 ref2, ref3 = law.sample(1000, rng=np.random.default_rng(4)), law.sample(1000, rng=np.random.default_rng(5))
 m2, floor2 = mmd2(s2, ref2), mmd2(ref3, ref2)
 print(f"MMD^2 samples vs law {m2:.4f}; noise floor {floor2:.4f}; share in the right mode {np.mean(s2[:, 0] > 0):.2f}")
+glue("ch10_mmd", round(float(m2), 4), display=False)
+glue("ch10_mmd_floor", round(float(floor2), 4), display=False)
+glue("ch10_right_mode", round(float(np.mean(s2[:, 0] > 0)), 2), display=False)
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
 axes[0].scatter(*X0.T, s=8, color=GREY, label="data (100 points)")
