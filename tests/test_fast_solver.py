@@ -159,3 +159,18 @@ def test_benchmark_smoke(tmp_path):
     fast = [r for r in result["rows"] if r["solver"] == "fast"]
     assert all("failed" not in r and r["relative_gap"] <= 1e-8 for r in fast)
     assert all(r["max_value_difference"] <= 1e-7 for r in result["rows"] if "max_value_difference" in r)
+
+
+@pytest.mark.parametrize("activation,skip", [("relu", False), ("relu", True), ("abs", True)])
+def test_fit_entry_points_accept_fast(activation, skip):
+    """``fit_score_matching(..., solver="fast")`` gives the CVXPY value (and the fit's certificate stays valid)."""
+    from convexscore import fit_denoising_score_matching, fit_score_matching
+
+    x = _data("mixture", 40, seed=8)
+    beta = 1.5 * unboundedness_threshold(x, activation, skip)
+    fast, ref = (fit_score_matching(x, beta, activation, skip, solver=s) for s in ("fast", "cvxpy"))
+    assert fast.value == pytest.approx(ref.value, rel=1e-8, abs=1e-8)
+    assert fast.certificate.lower_bound <= ref.value + 1e-8 * max(1.0, abs(ref.value))
+    z = np.random.default_rng(9).standard_normal(x.size)
+    fast, ref = (fit_denoising_score_matching(x, 0.1, 0.3, z, activation, skip, solver=s) for s in ("fast", "cvxpy"))
+    assert fast.value == pytest.approx(ref.value, rel=1e-8, abs=1e-8)

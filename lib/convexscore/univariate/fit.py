@@ -40,7 +40,11 @@ def _run_solver(prog: ConvexProgram, solver: str) -> SolverOutput:
     """Dispatch by solver name (other solvers register here)."""
     if solver in SOLVERS:
         return SOLVERS[solver](prog)
-    raise ValueError(f"unknown solver {solver!r}: use one of {sorted(SOLVERS)}")
+    if solver == "fast":  # the specialised O(n)-per-iteration interior-point solver (falls back to "cvxpy")
+        from .fast import solve
+
+        return solve(prog)
+    raise ValueError(f"unknown solver {solver!r}: use one of {sorted(SOLVERS) + ['fast']}")
 
 
 @dataclass(frozen=True)
