@@ -81,5 +81,9 @@ execute: $(STAMP)
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
+# Student and autograder versions of the course assignments (notebooks/assignments/) into _build/assignments/.
+assignments: $(STAMP)
+	$(BIN)/python tools/assignments.py generate
+
 clean:
 	rm -rf _build
