@@ -42,6 +42,9 @@ law (a two-component Gaussian mixture) makes available.
 
 code(r"""
 %matplotlib inline
+import io
+from pathlib import Path
+
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
@@ -71,6 +74,22 @@ def score_error(values_on_grid):
 
 
 print(f"label noise: 1/sigma = {1 / SIGMA:.1f}; E|s_sigma|^2 = {score_error(0 * GRID):.3f}")
+
+FIGDIR = Path("12-figures")     # the book's Chapter 12 page shows these files
+FIGDIR.mkdir(exist_ok=True)
+
+
+def save(fig, name):
+    # Write the PNG the prose page shows. Differences at solver/float precision between runs can move a few
+    # anti-aliased pixels; such a file is left as it is, so that re-running does not churn the repository.
+    path = FIGDIR / f"{name}.png"
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=130, metadata={"Software": None})
+    if path.exists():
+        old, new = plt.imread(path), plt.imread(io.BytesIO(buf.getvalue()))
+        if old.shape == new.shape and np.mean(np.any(old != new, axis=-1)) < 0.005:
+            return
+    path.write_bytes(buf.getvalue())
 """)
 
 md(r"""
@@ -107,7 +126,7 @@ ax.fill_between(GRID, TRUE_GRID - sd, TRUE_GRID + sd, color=BLUE, alpha=0.15, la
 ax.set(xlim=(-5, 5), ylim=(-9, 9), xlabel="input $y = x + \\sigma z$", ylabel="label")
 ax.legend(loc="upper right")
 ax.set_title("Denoising score matching as regression (n = 400, $\\sigma$ = 0.5)")
-glue("kv_fig_regression", fig, display=False)
+save(fig, "kv-fig-regression")
 """)
 
 md(r"""
@@ -187,7 +206,7 @@ for ax, y, title, color in [(axes[0], ntk_err.mean(axis=1), "empirical NTK vs an
     ax.legend()
 axes[0].set_ylabel("relative Frobenius error")
 fig.tight_layout()
-glue("kv_fig_lazy", fig, display=False)
+save(fig, "kv-fig-lazy")
 """)
 
 code(r"""
@@ -200,7 +219,7 @@ for m, pred, c in zip(WIDTHS[[0, 2, 4]], [r0.network_test[i] for i in (0, 2, 4)]
 ax.scatter(lazy_data.inputs, lazy_data.labels, s=10, color=GREY, label="labels")
 ax.set(xlabel="input y", ylabel="f after 100 steps", title="After 100 steps of gradient descent")
 ax.legend(fontsize=7.5)
-glue("kv_fig_functions", fig, display=False)
+save(fig, "kv-fig-functions")
 """)
 
 md(r"""
@@ -311,7 +330,7 @@ ax.axhline(cvx400.min(), color=BLUE, ls="--", lw=1, label=f"convex weight decay,
 ax.set(xlabel="gradient descent iterations t", ylabel="squared error", ylim=(0, 4.5),
        title="Kernel gradient descent on DSM labels (n = 400)")
 ax.legend(fontsize=7.5, loc="upper right")
-glue("kv_fig_ushape", fig, display=False)
+save(fig, "kv-fig-ushape")
 glue("kv_t_oracle", int(t_oracle), display=False)
 glue("kv_t_rule", int(rule_norm.step), display=False)
 glue("kv_t_rule1", int(rule_default.step), display=False)
@@ -398,7 +417,7 @@ ax.loglog(j[sel], lam_hat[sel][0] * (j[sel] / j[sel][0]) ** -2.0, ":", color="bl
 ax.set(xlabel="index j", ylabel="eigenvalue", title="spectrum of the NTK (n = 1500)", ylim=(1e-12, 1))
 ax.legend(fontsize=7.5)
 fig.tight_layout()
-glue("kv_fig_rates", fig, display=False)
+save(fig, "kv-fig-rates")
 """)
 
 md(r"""
@@ -448,7 +467,7 @@ for k, (ax, t) in enumerate(zip(axes, TIMES)):
 axes[0].set_ylabel("score s(x, t)")
 axes[0].legend(fontsize=7.5)
 fig.tight_layout()
-glue("kv_fig_ou", fig, display=False)
+save(fig, "kv-fig-ou")
 glue("kv_ou_err_kernel", round(float(e_ou), 4), display=False)
 glue("kv_ou_err_net", round(float(err_net), 4), display=False)
 glue("kv_ou_err_zero", round(float(np.mean((ou_test.sigma_t * ou_test.target) ** 2)), 3), display=False)
