@@ -1,4 +1,4 @@
-"""Regularisation paths with the fast 1-D solver: one program per ``beta``, each warm-started from its neighbour."""
+"""Regularisation paths with the fast 1-D solver: one certified solve per ``beta``."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,14 +16,15 @@ def fit_path(
     sigma: float | None = None,
     noise=None,
     tol: float = TOL,
-    warm_start: bool = True,
+    warm_start: bool = False,
 ) -> list[FastResult]:
     """Solve the program for every ``beta`` in ``betas`` (any order; results come back in that order).
 
     ``loss="sm"`` (score matching, every ``beta`` above the unboundedness threshold) or ``"dsm"`` (denoising; needs
     ``sigma`` and the standard normal draws ``noise`` (n,), fixed along the path). The betas are solved from the
-    largest down, each starting from the previous dual point (``warm_start``). Each result carries its own
-    certified gap (see :class:`~convexscore.univariate.fast.FastResult`).
+    largest down; with ``warm_start`` each starts from the previous dual point. That is off by default: as usual
+    for interior-point methods it does not pay (measured at n = 10^4, 50 betas: 1259 iterations warm against 859
+    cold). Each result carries its own certified gap (see :class:`~convexscore.univariate.fast.FastResult`).
     """
     betas = np.asarray(betas, dtype=np.float64).reshape(-1)
     if betas.size == 0:
