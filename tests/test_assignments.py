@@ -135,3 +135,30 @@ def test_grade_rejects_bad_paths(tmp_path):
         assignments.submissions([str(tmp_path / "missing.txt")])
     with pytest.raises(ValueError, match="make assignments"):
         assignments.autograder_zip("a1-langevin", tmp_path)
+
+
+def test_student_edition_switch_removes_solutions(tmp_path):
+    """`make book STUDENT=1` turns on sphinx-exercise's hide_solutions; with it a solution leaves the HTML."""
+    import subprocess
+
+    import build_book
+    import yaml
+
+    config = yaml.safe_load(build_book.build_config(execute=False, student=True).read_text())
+    assert config["sphinx"]["config"]["hide_solutions"] is True
+    assert "sphinx_exercise" in config["sphinx"]["extra_extensions"]
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text("extensions = ['myst_parser', 'sphinx_exercise']\nmyst_enable_extensions = ['dollarmath']\n")
+    (src / "index.md").write_text(
+        "# Page\n\n```{exercise}\n:label: ex-one\n\nWhat is the ultimate question?\n```\n\n"
+        "```{solution} ex-one\n:class: dropdown\n\nFortytwo is the secret answer.\n```\n"
+    )
+    pages = {}
+    for hide in (False, True):
+        out = tmp_path / f"html-{hide}"
+        subprocess.run([sys.executable, "-m", "sphinx", "-q", "-W", "-b", "html", "-D", f"hide_solutions={int(hide)}",
+                        str(src), str(out)], check=True, capture_output=True, text=True)
+        pages[hide] = (out / "index.html").read_text()
+    assert "ultimate question" in pages[False] and "Fortytwo is the secret answer" in pages[False]
+    assert "ultimate question" in pages[True] and "Fortytwo is the secret answer" not in pages[True]
