@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _ula_kernel
 from ._validation import as_samples, check_positive
+from .piecewise import PiecewiseLinearScore
 
 
 @dataclass(frozen=True)
@@ -240,78 +241,8 @@ def check_step(step: float, lipschitz: float | None, on_unstable: str = "warn") 
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Piecewise-linear scores and the fast 1-D Langevin kernel
+# The fast 1-D Langevin kernel for piecewise-linear scores (the class is in convexscore.piecewise)
 # ---------------------------------------------------------------------------------------------------------------
-
-
-class PiecewiseLinearScore:
-    """A continuous piecewise-linear 1-D score ``s(x) = slopes[k] x + intercepts[k]`` on segment ``k``.
-
-    ``knots``: shape (K,), strictly increasing; ``slopes`` and ``intercepts``: shape (K + 1,), segment ``k`` being
-    ``knots[k-1] <= x < knots[k]`` (segment 0 left of the first knot). A fitted 1-D ``TwoLayerNet`` with ReLU or
-    absolute-value activation is exactly of this form: :meth:`from_network`.
-    """
-
-    def __init__(self, knots, slopes, intercepts):
-        knots = np.asarray(knots, dtype=np.float64).reshape(-1)
-        slopes = np.asarray(slopes, dtype=np.float64).reshape(-1)
-        intercepts = np.asarray(intercepts, dtype=np.float64).reshape(-1)
-        K = knots.size
-        if slopes.shape != (K + 1,) or intercepts.shape != (K + 1,):
-            raise ValueError(f"need K + 1 = {K + 1} slopes and intercepts for {K} knots; "
-                             f"got {slopes.size} and {intercepts.size}")
-        for name, arr in (("knots", knots), ("slopes", slopes), ("intercepts", intercepts)):
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"{name} contains NaN or inf")
-        if K > 1 and np.any(np.diff(knots) <= 0):
-            raise ValueError("knots must be strictly increasing; merge or sort them first")
-        self.knots, self.slopes, self.intercepts = knots, slopes, intercepts
-
-    @classmethod
-    def from_network(cls, net) -> "PiecewiseLinearScore":
-        """Exact conversion of a 1-D ``TwoLayerNet``: kinks ``-b1/w1`` (neurons with ``w1 != 0``), and on each
-        segment the slope and intercept summed over the neurons that are active there (plus skip and output bias)."""
-        if net.dim != 1:
-            raise ValueError(f"only 1-D networks are piecewise linear in one variable; this one has d = {net.dim}")
-        w, b, alpha = net.W1[:, 0], net.b1, net.W2[:, 0]
-        v = 0.0 if net.V is None else float(net.V[0, 0])
-        live = (w != 0) & (alpha != 0)
-        knots = np.unique(-b[live] / w[live])
-        const = float(net.b2[0]) + float(np.sum(alpha[w == 0] * (np.maximum(b[w == 0], 0) if net.activation == "relu"
-                                                                  else np.abs(b[w == 0]))))
-        # a point strictly inside every segment: midpoints, and one unit beyond the outer knots
-        if knots.size:
-            probes = np.concatenate([[knots[0] - 1.0], 0.5 * (knots[:-1] + knots[1:]), [knots[-1] + 1.0]])
-        else:
-            probes = np.zeros(1)
-        u = probes[:, None] * w[None, live] + b[None, live]
-        gate = (u >= 0).astype(np.float64) if net.activation == "relu" else np.where(u >= 0, 1.0, -1.0)
-        slopes = gate @ (alpha[live] * w[live]) + v
-        intercepts = gate @ (alpha[live] * b[live]) + const
-        return cls(knots, slopes, intercepts)
-
-    @property
-    def lipschitz(self) -> float:
-        """Exact Lipschitz constant ``max_k |slopes[k]|``."""
-        return float(np.max(np.abs(self.slopes)))
-
-    def segment(self, x) -> np.ndarray:
-        """Segment index of each point (``searchsorted``, right side: a point on a knot belongs to the right)."""
-        return np.searchsorted(self.knots, x, side="right")
-
-    def __call__(self, x) -> np.ndarray:
-        """Scores at ``x`` (any shape), exact, by binary search over the knots."""
-        x = np.asarray(x, dtype=np.float64)
-        k = self.segment(x)
-        return self.slopes[k] * x + self.intercepts[k]
-
-    def derivative(self, x) -> np.ndarray:
-        """``s'(x)`` (the right derivative at a knot)."""
-        return self.slopes[self.segment(np.asarray(x, dtype=np.float64))]
-
-    def __repr__(self) -> str:
-        return f"PiecewiseLinearScore(K={self.knots.size} knots, lipschitz={self.lipschitz:.4g})"
-
 
 _CHUNK = 8192  # chains processed per inner pass: 64 KB per float64 buffer, so the working set stays in cache
 _CHUNK_C = 65536  # chains per call of the compiled kernel (amortises the ctypes call)
