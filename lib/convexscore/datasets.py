@@ -126,6 +126,11 @@ def two_mode_mixture(separation: float = 4.0, std: float = 0.5) -> GaussianMixtu
     return GaussianMixture([-separation / 2, separation / 2], stds=std)
 
 
+def _check_interval(a: float, b: float) -> None:
+    if not (np.isfinite(a) and np.isfinite(b) and a < b):
+        raise ValueError(f"need finite a < b; got a={a}, b={b}")
+
+
 @dataclass(frozen=True)
 class Uniform:
     """Uniform law on ``[a, b]`` (1-D). Its score is 0 inside; outside the support it does not exist.
@@ -138,8 +143,7 @@ class Uniform:
     dim: int = 1
 
     def __post_init__(self):
-        if not (np.isfinite(self.a) and np.isfinite(self.b) and self.a < self.b):
-            raise ValueError(f"need finite a < b; got a={self.a}, b={self.b}")
+        _check_interval(self.a, self.b)
 
     def density(self, x) -> np.ndarray:
         X, _ = as_samples(x)
@@ -181,8 +185,7 @@ class SmoothedUniform:
     dim: int = 1
 
     def __post_init__(self):
-        if not (np.isfinite(self.a) and np.isfinite(self.b) and self.a < self.b):
-            raise ValueError(f"need finite a < b; got a={self.a}, b={self.b}")
+        _check_interval(self.a, self.b)
         check_positive(self.sigma, "sigma")
 
     def _log_mass(self, x: np.ndarray) -> np.ndarray:

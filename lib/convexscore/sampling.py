@@ -248,6 +248,8 @@ _CHUNK = 8192  # chains processed per inner pass: 64 KB per float64 buffer, so t
 _CHUNK_C = 65536  # chains per call of the compiled kernel (amortises the ctypes call)
 _MAX_CELLS = 1 << 16
 _MAX_CELLS_C = 1 << 14
+_DIVERGED = ("Langevin chains diverged: states left every reasonable range; reduce the step "
+             "or check that the score points inwards far from the data (negative outer slopes)")
 
 
 class _FastULA:
@@ -346,9 +348,7 @@ class _FastULA:
                     yc += z_
                 if t % 8 == 0 or t == n_steps:
                     if not np.all(np.abs(y) < limit):  # also catches NaN
-                        raise FloatingPointError(
-                            "Langevin chains diverged: states left every reasonable range; reduce the step "
-                            "or check that the score points inwards far from the data (negative outer slopes)")
+                        raise FloatingPointError(_DIVERGED)
                 if thin and t % thin == 0:
                     kept.append(self.x0 + self.h * y)
                     kept_steps.append(t)
@@ -374,9 +374,7 @@ class _FastULA:
                 rng.standard_normal(out=z[:m])
                 bad += kernel(y_ptr + 8 * s0, z_ptr, m, *fixed)
             if bad:
-                raise FloatingPointError(
-                    "Langevin chains diverged: states left every reasonable range; reduce the step "
-                    "or check that the score points inwards far from the data (negative outer slopes)")
+                raise FloatingPointError(_DIVERGED)
             if thin and t % thin == 0:
                 kept.append(self.x0 + self.h * y)
                 kept_steps.append(t)

@@ -80,11 +80,8 @@ def relu_ntk(x, y=None, bias: bool = True) -> np.ndarray:
     ``bias=True`` augments the inputs with a constant 1 (a trained first-layer bias); ``y=None`` means ``y = x``.
     The diagonal is ``Theta(x, x) = |x~|^2``: the kernel is unbounded in x, unlike the kernels of classical theory.
     """
-    X, Y = _pair(x, y)
-    if bias:
-        X = np.hstack([X, np.ones((X.shape[0], 1))])
-        Y = np.hstack([Y, np.ones((Y.shape[0], 1))])
-    return arccos_kernel(X, Y, order=1) + (X @ Y.T) * arccos_kernel(X, Y, order=0)
+    second_layer, first_layer = relu_ntk_parts(x, y, bias=bias)
+    return second_layer + first_layer
 
 
 def relu_ntk_parts(x, y=None, bias: bool = True) -> tuple[np.ndarray, np.ndarray]:
