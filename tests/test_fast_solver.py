@@ -8,17 +8,11 @@ from convexscore.univariate.dictionaries import unboundedness_threshold
 from convexscore.univariate.fast import solve_fast
 from convexscore.univariate.programs import build_program, objective, solve_dense
 
-ABS_NO_SKIP = pytest.mark.xfail(
-    strict=False,
-    reason="known weakness: on program (14) the interior-point iterates can stall just above the 1e-8 gap; "
-    "solve() then falls back to CVXPY",
-)
-PROGRAMS = [
-    pytest.param(loss, act, skip, marks=ABS_NO_SKIP) if (loss, act, skip) == ("sm", "abs", False) else (loss, act, skip)
-    for loss in ("sm", "dsm")
-    for act in ("relu", "abs")
-    for skip in (False, True)
-]
+# Program (14) (SM, abs, no skip) is the known weak case: the interior-point iterates can stall just above the
+# 1e-8 gap. The contract tested for it is weaker but still strict: solve_fast either certifies the answer or raises
+# SolverError (never an uncertified value), and the registry entry point then falls back to CVXPY and is correct.
+WEAK = ("sm", "abs", False)
+PROGRAMS = [(loss, act, skip) for loss in ("sm", "dsm") for act in ("relu", "abs") for skip in (False, True)]
 
 
 def _data(kind: str, n: int, seed: int) -> np.ndarray:
@@ -40,10 +34,22 @@ def _program(loss, act, skip, x, beta, seed=0):
     return build_program("dsm", x + sigma * z, beta, act, skip, labels=-z / sigma)
 
 
-def _check(prog, tol=1e-8):
+def _check(prog, tol=1e-8, weak=False):
     ref = solve_dense(prog)
     v_ref = objective(prog, ref.z)
-    res = solve_fast(prog)
+    if weak:
+        from convexscore.univariate.fast import solve
+        from convexscore.univariate.programs import SolverError
+
+        scale = max(1.0, abs(v_ref))
+        out = solve(prog)  # certified fast answer, or the CVXPY fallback
+        assert abs(objective(prog, out.z) - v_ref) <= 1e-7 * scale
+        try:
+            res = solve_fast(prog)
+        except SolverError:
+            return None, v_ref
+    else:
+        res = solve_fast(prog)
     scale = max(1.0, abs(v_ref))
     # the certificate: a primal value and a dual lower bound within tol of each other
     assert res.relative_gap <= 1e-8
@@ -66,7 +72,7 @@ def test_agrees_with_dense_cvxpy(loss, act, skip, regime):
         beta = {"small": 1.5 * tau, "near": 1.02 * tau, "large": 0.4 * x.size}[regime]
     else:
         beta = {"small": 0.02, "near": 0.5, "large": 5.0}[regime]
-    _check(_program(loss, act, skip, x, beta))
+    _check(_program(loss, act, skip, x, beta), weak=(loss, act, skip) == WEAK)
 
 
 @pytest.mark.parametrize("loss,act,skip", PROGRAMS)
@@ -77,9 +83,9 @@ def test_repeated_points(loss, act, skip):
         beta = 1.3 * unboundedness_threshold(x, act, skip)
     else:
         beta = 0.2
-    res, _ = _check(_program(loss, act, skip, x, beta))
+    res, _ = _check(_program(loss, act, skip, x, beta), weak=(loss, act, skip) == WEAK)
     # the dual point gives equal scores to equal data (SM: lam is the predicted score)
-    if loss == "sm":
+    if loss == "sm" and res is not None:
         for v in np.unique(x):
             assert np.ptp(res.dual[x == v]) <= 1e-12 * max(1.0, float(np.abs(res.dual).max()))
 
