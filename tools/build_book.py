@@ -62,6 +62,7 @@ def build_config(execute: bool, student: bool) -> Path:
     if student:
         data["sphinx"]["config"]["hide_solutions"] = True  # sphinx-exercise drops every solution
     name = "_config" + ("_execute" if execute else "") + ("_student" if student else "") + ".yml"
+    GENERATED.mkdir(parents=True, exist_ok=True)  # a fresh clone has no _build/ yet
     out = GENERATED / name
     out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     return out
