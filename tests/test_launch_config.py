@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import yaml
@@ -63,3 +64,18 @@ def test_ci_workflow_mirrors_ci_run_and_readme():
     readme = (ROOT / "README.md").read_text()
     first_code = re.search(r"```(?:sh|bash|console)?\n(.*?)```", readme, flags=re.S).group(1)
     assert "make book" in first_code and "make test" in first_code, "the README must show both commands first"
+
+
+def test_every_lab_notebook_can_install_the_library_on_colab():
+    """Colab has no convexscore: each lab's hidden first code cell installs it from the configured repository."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from colab_cell import REPO, SOURCE
+
+    assert REPO == yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].rstrip("/")
+    labs = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    assert labs
+    for nb in labs:
+        cells = json.loads(nb.read_text())["cells"]
+        first_code = next(c for c in cells if c["cell_type"] == "code")
+        assert "".join(first_code["source"]) == SOURCE, f"{nb.name}: the first code cell must be the Colab install cell"
+        assert "remove-cell" in first_code["metadata"].get("tags", []), f"{nb.name}: the install cell must be hidden"

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from colab_cell import ensure_install_cell
 from kernelspec import pinned_kernel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +24,8 @@ RUNTIMES = ROOT / "notebooks" / "runtimes.json"
 
 def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
+    if "assignments" not in path.parts:
+        ensure_install_cell(nb)
     client = NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
