@@ -1,31 +1,9 @@
-"""Write notebooks/01-langevin.ipynb (without outputs) from the cell sources below.
+"""Cells of notebooks/01-langevin.ipynb. Run ``.venv/bin/python tools/notebook_sources/build_01_langevin.py``,
+then ``make execute NB=notebooks/01-langevin.ipynb`` to store the outputs (see nbbuild.py)."""
+from nbbuild import Builder
 
-Run ``python tools/notebook_sources/build_01_langevin.py`` and then ``make execute NB=notebooks/01-langevin.ipynb``
-to store the outputs; the committed artefact is the executed notebook.
-"""
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "notebooks" / "01-langevin.ipynb"
-
-cells = []
-
-
-def md(text: str) -> None:
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text: str, tags: list[str] | None = None) -> None:
-    cell = new_code_cell(text.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = tags
-    cells.append(cell)
-
+b = Builder()
+md, code = b.md, b.code
 
 md(r"""
 # Lab: Langevin sampling from exact scores
@@ -438,11 +416,4 @@ In the rest of the book the exact score is replaced by a two-layer network train
 solved exactly through convex optimisation; Chapter 8 studies Langevin sampling with that learned score.
 """)
 
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-})
-
-if __name__ == "__main__":
-    nbformat.write(nb, OUT)
-    print(f"wrote {OUT.relative_to(ROOT)} ({len(cells)} cells)")
+b.write("01-langevin.ipynb")

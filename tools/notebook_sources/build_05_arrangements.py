@@ -1,32 +1,9 @@
-"""Write notebooks/05-arrangements.ipynb (without outputs) from the cell sources below.
+"""Cells of notebooks/05-arrangements.ipynb. Run ``.venv/bin/python tools/notebook_sources/build_05_arrangements.py``,
+then ``make execute NB=notebooks/05-arrangements.ipynb`` to store the outputs (see nbbuild.py)."""
+from nbbuild import Builder
 
-Run ``python tools/notebook_sources/build_05_arrangements.py`` and then
-``make execute NB=notebooks/05-arrangements.ipynb`` to store the outputs; the committed artefact is the executed
-notebook. Figures are also written to ``notebooks/05-figures/`` for the chapter page.
-"""
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "notebooks" / "05-arrangements.ipynb"
-
-cells = []
-
-
-def md(text: str) -> None:
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text: str, alt: str | None = None) -> None:
-    cell = new_code_cell(text.strip("\n"))
-    if alt:
-        cell.metadata["mystnb"] = {"image": {"alt": alt}}
-    cells.append(cell)
-
+b = Builder()
+md, code = b.md, b.code
 
 md(r"""
 # Lab: arrangement patterns and multivariate score matching
@@ -464,9 +441,4 @@ the sampling noise floor. Adam's final loss depends on the step size, as in the 
 convex optimum over its pattern class is computed in one shot.
 """)
 
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-})
-nbformat.write(nb, OUT)
-print(f"wrote {OUT}")
+b.write("05-arrangements.ipynb")

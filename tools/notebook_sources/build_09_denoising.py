@@ -1,27 +1,9 @@
-"""Write notebooks/09-denoising.ipynb (without outputs) from the cell sources below.
+"""Cells of notebooks/09-denoising.ipynb. Run ``.venv/bin/python tools/notebook_sources/build_09_denoising.py``,
+then ``make execute NB=notebooks/09-denoising.ipynb`` to store the outputs (see nbbuild.py)."""
+from nbbuild import Builder
 
-Run ``.venv/bin/python tools/notebook_sources/build_09_denoising.py`` and then
-``make execute NB=notebooks/09-denoising.ipynb``; the committed artefact is the executed notebook.
-"""
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "notebooks" / "09-denoising.ipynb"
-cells = []
-
-
-def md(text: str) -> None:
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text: str) -> None:
-    cells.append(new_code_cell(text.strip("\n")))
-
+b = Builder()
+md, code = b.md, b.code
 
 md(r"""
 # Lab: denoising score matching as convex programs
@@ -326,6 +308,4 @@ md(r"""
 The next chapter uses one such fit per noise level to sample.
 """)
 
-nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-nbformat.write(nb, OUT)
-print(f"wrote {OUT}")
+b.write("09-denoising.ipynb")

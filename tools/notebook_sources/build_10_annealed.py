@@ -1,27 +1,9 @@
-"""Write notebooks/10-annealed.ipynb (without outputs) from the cell sources below.
+"""Cells of notebooks/10-annealed.ipynb. Run ``.venv/bin/python tools/notebook_sources/build_10_annealed.py``,
+then ``make execute NB=notebooks/10-annealed.ipynb`` to store the outputs (see nbbuild.py)."""
+from nbbuild import Builder
 
-Run ``.venv/bin/python tools/notebook_sources/build_10_annealed.py`` and then
-``make execute NB=notebooks/10-annealed.ipynb``; the committed artefact is the executed notebook.
-"""
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "notebooks" / "10-annealed.ipynb"
-cells = []
-
-
-def md(text: str) -> None:
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text: str) -> None:
-    cells.append(new_code_cell(text.strip("\n")))
-
+b = Builder()
+md, code = b.md, b.code
 
 md(r"""
 # Lab: annealed Langevin with convex denoisers
@@ -308,6 +290,4 @@ for ax, t in zip(axes, ("start", "after 4 levels")):
 save(fig, "mixture-2d"); plt.show()
 """)
 
-nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-nbformat.write(nb, OUT)
-print(f"wrote {OUT}")
+b.write("10-annealed.ipynb")

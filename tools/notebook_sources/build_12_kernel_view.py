@@ -1,31 +1,9 @@
-"""Write notebooks/12-kernel-view.ipynb (without outputs) from the cell sources below.
+"""Cells of notebooks/12-kernel-view.ipynb. Run ``.venv/bin/python tools/notebook_sources/build_12_kernel_view.py``,
+then ``make execute NB=notebooks/12-kernel-view.ipynb`` to store the outputs (see nbbuild.py)."""
+from nbbuild import Builder
 
-Run ``python tools/notebook_sources/build_12_kernel_view.py`` and then
-``make execute NB=notebooks/12-kernel-view.ipynb`` to store the outputs; the committed artefact is the executed notebook.
-"""
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "notebooks" / "12-kernel-view.ipynb"
-
-cells = []
-
-
-def md(text: str) -> None:
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text: str, tags: list[str] | None = None) -> None:
-    cell = new_code_cell(text.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = tags
-    cells.append(cell)
-
+b = Builder()
+md, code = b.md, b.code
 
 md(r"""
 # Lab: the kernel view of denoising score matching
@@ -483,8 +461,4 @@ stops it at a sensible time once it is told the noise level and the norm of the 
 convex weight-decay network, tuned by the same kind of oracle, reaches errors of the same order.
 """)
 
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (convexscore)", "language": "python"}
-nb.metadata["language_info"] = {"name": "python"}
-nbformat.write(nb, OUT)
-print(f"wrote {OUT.relative_to(ROOT)}")
+b.write("12-kernel-view.ipynb")

@@ -1,10 +1,11 @@
-"""Write notebooks/02-score-matching.ipynb (without outputs); then ``make execute NB=notebooks/02-score-matching.ipynb``."""
-from __future__ import annotations
-
-from common import Builder
+"""Cells of notebooks/02-score-matching.ipynb. Run ``.venv/bin/python tools/notebook_sources/build_02_score_matching.py``,
+then ``make execute NB=notebooks/02-score-matching.ipynb`` to store the outputs (see nbbuild.py)."""
+from nbbuild import Builder
 
 b = Builder()
-b.md(r"""
+md, code = b.md, b.code
+
+md(r"""
 # Lab: score matching
 
 This lab runs Chapter 2 ({ref}`ch-score-matching`):
@@ -18,7 +19,7 @@ This lab runs Chapter 2 ({ref}`ch-score-matching`):
 The Adam experiment uses $n=40$ points, width 20 and 500 steps, ten seeds, so that the notebook runs in well under a
 minute; Chapter 4 repeats it for all four architectures.
 """)
-b.code(r"""
+code(r"""
 %matplotlib inline
 import numpy as np
 import matplotlib.pyplot as plt
@@ -51,14 +52,14 @@ def save(fig, name):
 rng = np.random.default_rng(0)
 """)
 
-b.md(r"""
+md(r"""
 ## Hyvärinen's identity
 
 Take $p=\mathcal N(0,1)$ (score $s_p(x)=-x$) and a ReLU network $f$ with five random neurons. We compute both sides of
 {eq}`eq-hyvarinen` by adaptive quadrature, splitting the integrals at the kinks. The value of $f'$ at the kinks is
 irrelevant here (a set of measure zero, {prf:ref}`rem-kinks-population`).
 """)
-b.code(r"""
+code(r"""
 net = cs.TwoLayerNet(W1=rng.normal(size=(5, 1)), b1=rng.normal(size=5), W2=rng.normal(size=(5, 1)), b2=np.array([0.3]))
 pdf = lambda t: np.exp(-t * t / 2) / np.sqrt(2 * np.pi)
 kinks = np.sort(-net.b1 / net.W1[:, 0])
@@ -75,24 +76,24 @@ rhs = expect(lambda t: 0.5 * f(t) ** 2 + fprime(t)) + 0.5 * expect(lambda t: t *
 print(f"Fisher divergence F(f)                  {fisher:.10f}")
 print(f"E[f^2/2 + f'] + E[s^2]/2               {rhs:.10f}")
 """)
-b.md(r"""
+md(r"""
 For the uniform density on $[0,1]$ and $f(x)=x$ the boundary term $[fp]_0^1=1$ survives, and the two sides differ by
 exactly one ({ref}`ex-sm-uniform`).
 """)
-b.code(r"""
+code(r"""
 fisher_u = integrate.quad(lambda t: 0.5 * t * t, 0, 1)[0]          # the score is 0 inside (0, 1)
 rhs_u = integrate.quad(lambda t: 0.5 * t * t + 1.0, 0, 1)[0]
 print(f"uniform: F(f) = {fisher_u:.6f},  E[f^2/2 + f'] + E[s^2]/2 = {rhs_u:.6f},  difference {rhs_u - fisher_u:.6f}")
 """)
 
-b.md(r"""
+md(r"""
 ## A linear score model fits the sample mean and the biased variance
 
 {ref}`ex-sm-gaussian`: minimising $\sum_i\frac12(ax_i+c)^2+na$ gives $a=-1/\sigma^2$, $c=\bar x/\sigma^2$ and the value
 $-n/(2\sigma^2)$. We represent $ax+c$ as a network with one switched-off neuron and a skip connection, and check that
 nudging $a$ or $c$ in any direction only increases the exact loss.
 """)
-b.code(r"""
+code(r"""
 x = np.sort(rng.normal(loc=1.0, scale=2.0, size=40))
 n, xbar, s2 = x.size, x.mean(), x.var()
 
@@ -106,7 +107,7 @@ print(f"loss at a = -1/s2, c = xbar/s2: {J0:.6f}   -n/(2 s2) = {-n / (2 * s2):.6
 print("every nudge increases the loss:", min(nudges) > 0)
 """)
 
-b.md(r"""
+md(r"""
 ## Small weight decay: the unbounded ray
 
 {prf:ref}`prop-sm-unbounded`. We add to the zero network the neuron $-a^2(x-x_{\max})_+$ ($w=a$, $b=-ax_{\max}$,
@@ -115,7 +116,7 @@ $J(a)=(\beta-1)a^2$ exactly. With PyTorch's autograd, which uses $\operatorname{
 nothing, $J(a)=\beta a^2$; moving the kink to $x_{\max}-a^{-3}$ makes the gain independent of the convention
 ({ref}`ex-sm-ray-code`).
 """)
-b.code(r"""
+code(r"""
 xs = np.sort(rng.normal(size=20))
 
 def ray(a, shift=0.0):
@@ -134,7 +135,7 @@ ax.legend()
 save(fig, "ch02-ray")
 plt.show()
 """)
-b.code(r"""
+code(r"""
 beta_r = 0.5
 print("  a   | J, relu'(0)=1 | J, autograd relu'(0)=0 | J, kink at x_max - a^-3 | (beta-1) a^2")
 for a in (3.0, 10.0, 30.0):
@@ -144,14 +145,14 @@ for a in (3.0, 10.0, 30.0):
     print(f"{a:5.1f} | {exact:13.4f} | {auto:22.4f} | {shifted:23.4f} | {(beta_r - 1) * a * a:11.4f}")
 """)
 
-b.md(r"""
+md(r"""
 ## The derivative term gives the biases no gradient
 
 {prf:ref}`prop-zero-bias-gradient`. For random ReLU and absolute-value networks (no kink on a data point, which holds
 with probability one) the gradient of $\sum_if'(x_i)$ with respect to the biases $b_j$ is exactly zero, while its
 gradients in $w_j$ and $\alpha_j$ are the active counts times the other weight.
 """)
-b.code(r"""
+code(r"""
 for act in ("relu", "abs"):
     worst_b, worst_w = 0.0, 0.0
     for k in range(200):
@@ -167,7 +168,7 @@ for act in ("relu", "abs"):
           f"largest error of the formula for d/d w_j = {worst_w:.1e}")
 """)
 
-b.md(r"""
+md(r"""
 ## What Adam does
 
 We train ReLU networks without skip connection with Adam from ten seeds on $n=40$ standard normal points with
@@ -175,7 +176,7 @@ $\beta=4$ (width 20, learning rate $10^{-2}$, 500 full-batch steps), the same lo
 recording at every step the bias gradient of the two data terms separately, and the number of **alive** neurons (those
 active on at least one data point). The dashed line is the convex optimum of Chapter 3, a lower bound for every network.
 """)
-b.code(r"""
+code(r"""
 xa = np.sort(np.random.default_rng(0).normal(size=40))
 beta, width, lr, steps = 4.0, 20, 1e-2, 500
 X = torch.as_tensor(xa[:, None])
@@ -212,7 +213,7 @@ print(f"convex optimum {optimum:.4f} | Adam final losses: min {min(reference):.4
 print("largest bias gradient of the derivative term over all steps and seeds:", max(h["deriv"].max() for h in hists))
 print("alive neurons at the end:", [int(h["alive"][-1]) for h in hists])
 """)
-b.code(r"""
+code(r"""
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained")
 steps_axis = np.arange(steps + 1)
 for h in hists:
@@ -231,11 +232,12 @@ for ax in axes:
 save(fig, "ch02-adam")
 plt.show()
 """)
-b.md(r"""
+md(r"""
 The loss drops quickly towards the optimum and then, for every seed, climbs back to about zero. The right panel
 shows why: the neurons die one after the other. Only the quadratic term moves the biases (its bias gradient is the
 only one, middle panel), and it moves them to shrink the outputs, eventually pushing the kinks off the data; once a
 neuron is inactive on every point, only weight decay acts on it and it shrinks to zero. The derivative term, which is what rewards
 negative slopes at the data, never contributes a bias gradient. The convex program sees it through the counts $d$.
 """)
+
 b.write("02-score-matching.ipynb")

@@ -1,29 +1,9 @@
-"""Write notebooks/06-closed-forms.ipynb (without outputs) from the cell sources below.
+"""Cells of notebooks/06-closed-forms.ipynb. Run ``.venv/bin/python tools/notebook_sources/build_06_closed_forms.py``,
+then ``make execute NB=notebooks/06-closed-forms.ipynb`` to store the outputs (see nbbuild.py)."""
+from nbbuild import Builder
 
-Run ``.venv/bin/python notebooks/06-closed-forms.builder.py`` and then
-``make execute NB=notebooks/06-closed-forms.ipynb``; the committed artefact is the executed notebook.
-"""
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-OUT = Path(__file__).resolve().parent / "06-closed-forms.ipynb"
-cells = []
-
-
-def md(text: str) -> None:
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text: str, tags: list[str] | None = None) -> None:
-    cell = new_code_cell(text.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = tags
-    cells.append(cell)
-
+b = Builder()
+md, code = b.md, b.code
 
 md(r"""
 # Lab: closed-form scores in the large weight-decay regime
@@ -458,8 +438,4 @@ for act in ("relu", "abs"):
           f"{cs.gaussian_skip_threshold(y, act):.6f}")
 """)
 
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (convexscore)", "language": "python"}
-nb.metadata["language_info"] = {"name": "python"}
-nbformat.write(nb, OUT)
-print(f"wrote {OUT.name}")
+b.write("06-closed-forms.ipynb")

@@ -1,7 +1,8 @@
-"""Write notebooks/04-architectures.ipynb (without outputs); then ``make execute NB=notebooks/04-architectures.ipynb``."""
+"""Cells of notebooks/04-architectures.ipynb. Run ``.venv/bin/python tools/notebook_sources/build_04_architectures.py``,
+then ``make execute NB=notebooks/04-architectures.ipynb`` to store the outputs (see nbbuild.py)."""
 from __future__ import annotations
 
-from common import Builder
+from nbbuild import Builder
 
 b = Builder()
 b.md(r"""

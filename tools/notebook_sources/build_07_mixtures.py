@@ -1,25 +1,9 @@
-"""Write notebooks/07-mixtures.ipynb (without outputs) from the cell sources below.
+"""Cells of notebooks/07-mixtures.ipynb. Run ``.venv/bin/python tools/notebook_sources/build_07_mixtures.py``,
+then ``make execute NB=notebooks/07-mixtures.ipynb`` to store the outputs (see nbbuild.py)."""
+from nbbuild import Builder
 
-Run ``.venv/bin/python notebooks/07-mixtures.builder.py`` and then ``make execute NB=notebooks/07-mixtures.ipynb``.
-"""
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-OUT = Path(__file__).resolve().parent / "07-mixtures.ipynb"
-cells = []
-
-
-def md(text: str) -> None:
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text: str) -> None:
-    cells.append(new_code_cell(text.strip("\n")))
-
+b = Builder()
+md, code = b.md, b.code
 
 md(r"""
 # Lab: mixtures, uniform data and small weight decay
@@ -321,8 +305,4 @@ for m in (0.8, 1.0, 1.5):
     print(f"m = {m}: score slope at 0 = {slope0:.4f}, m^2 - 1 = {m * m - 1:.4f}")
 """)
 
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (convexscore)", "language": "python"}
-nb.metadata["language_info"] = {"name": "python"}
-nbformat.write(nb, OUT)
-print(f"wrote {OUT.name}")
+b.write("07-mixtures.ipynb")

@@ -1,26 +1,9 @@
-"""Write notebooks/11-scale.ipynb (without outputs) from the cell sources below.
+"""Cells of notebooks/11-scale.ipynb. Run ``.venv/bin/python tools/notebook_sources/build_11_scale.py``,
+then ``make execute NB=notebooks/11-scale.ipynb`` to store the outputs (see nbbuild.py)."""
+from nbbuild import Builder
 
-Run ``.venv/bin/python notebooks/11-scale.builder.py`` and then ``make execute NB=notebooks/11-scale.ipynb``;
-the committed artefact is the executed notebook.
-"""
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-OUT = Path(__file__).resolve().parent / "11-scale.ipynb"
-cells = []
-
-
-def md(text: str) -> None:
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text: str) -> None:
-    cells.append(new_code_cell(text.strip("\n")))
-
+b = Builder()
+md, code = b.md, b.code
 
 md(r"""
 # Lab: solving at scale
@@ -388,9 +371,4 @@ fig.tight_layout()
 save(fig, "scale-adam")
 """)
 
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-})
-nbformat.write(nb, OUT)
-print(f"wrote {OUT}")
+b.write("11-scale.ipynb")

@@ -1,26 +1,9 @@
-"""Write notebooks/08-convergence.ipynb (without outputs) from the cell sources below.
+"""Cells of notebooks/08-convergence.ipynb. Run ``.venv/bin/python tools/notebook_sources/build_08_convergence.py``,
+then ``make execute NB=notebooks/08-convergence.ipynb`` to store the outputs (see nbbuild.py)."""
+from nbbuild import Builder
 
-Run ``.venv/bin/python notebooks/08-convergence.builder.py`` and then
-``make execute NB=notebooks/08-convergence.ipynb``.
-"""
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-OUT = Path(__file__).resolve().parent / "08-convergence.ipynb"
-cells = []
-
-
-def md(text: str) -> None:
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text: str) -> None:
-    cells.append(new_code_cell(text.strip("\n")))
-
+b = Builder()
+md, code = b.md, b.code
 
 md(r"""
 # Lab: convergence of Langevin sampling with the learned score
@@ -263,8 +246,4 @@ fig.tight_layout()
 save(fig, "conv-fig-outside")
 """)
 
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (convexscore)", "language": "python"}
-nb.metadata["language_info"] = {"name": "python"}
-nbformat.write(nb, OUT)
-print(f"wrote {OUT.name}")
+b.write("08-convergence.ipynb")
