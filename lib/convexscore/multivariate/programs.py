@@ -60,6 +60,8 @@ class ConvexFit:
     on the data and trace term -1 (the objective along ``t * direction`` is ``-t``); ``deficient``: indices of
     patterns that alone make the SM program unbounded (fewer active points than the dimension needs).
     ``inputs``: the network inputs (X for SM, X + sigma Z for DSM); ``targets``: Y for DSM, else None.
+    ``gap``: for the first-order solvers, the certified relative duality gap at the returned point (an upper bound
+    on ``(value - optimum) / |value|``; ``inf`` when no certificate exists), NaN for the other solvers.
     """
 
     W: np.ndarray | None
@@ -77,6 +79,7 @@ class ConvexFit:
     direction: np.ndarray | None = None
     deficient: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     iterations: int = 0
+    gap: float = float("nan")
 
     @property
     def n_patterns(self) -> int:
@@ -186,7 +189,7 @@ def _sm_closed_form(A2: np.ndarray, G2: np.ndarray):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# beta > 0: CVXPY (Clarabel) and FISTA (PyTorch)
+# beta > 0: CVXPY (Clarabel), ADMM and FISTA (PyTorch)
 # ---------------------------------------------------------------------------------------------------------------
 
 def _solve_cvxpy(A2, G2, Y2, beta, P, k, d):
@@ -208,72 +211,27 @@ def _solve_cvxpy(A2, G2, Y2, beta, P, k, d):
         return None, -np.inf, prob.status, 0
     if prob.status != cp.OPTIMAL:
         raise RuntimeError(
-            f"CVXPY/Clarabel returned status {prob.status!r} for the nuclear-norm program; try solver='fista' "
+            f"CVXPY/Clarabel returned status {prob.status!r} for the nuclear-norm program; try solver='admm' "
             "or rescale the data"
         )
     return np.asarray(Wv.value), float(prob.value), prob.status, int(prob.solver_stats.num_iters or 0)
 
 
-def _solve_fista(A2, G2, Y2, beta, P, k, d, max_iter=20000, tol=1e-9, device=None):
-    """Accelerated proximal gradient with adaptive restart; prox = singular-value soft-thresholding per block."""
-    import torch
+def _solve_first_order(method, A2, G2, Y2, beta, P, k, d, device=None, **kw):
+    """ADMM or FISTA in PyTorch (see :mod:`.first_order`): ``(W, value, status, iterations, rel_gap, direction)``."""
+    from .first_order import GramProblem, solve_admm, solve_fista
 
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    A = torch.as_tensor(A2, dtype=torch.float64, device=dev)
-    lin = torch.as_tensor(G2 if Y2 is None else -(A2.T @ Y2), dtype=torch.float64, device=dev)
-    const = 0.0 if Y2 is None else 0.5 * float(np.sum(Y2**2))
-    L = float(torch.linalg.matrix_norm(A, ord=2)) ** 2
-    if L == 0.0:
+    if not np.any(A2):
         raise ValueError("all pattern features are zero (every pattern is empty); nothing to fit")
-    step = 1.0 / L
-
-    def prox(V, tau):
-        U, s, Vh = torch.linalg.svd(V.reshape(P, k, d), full_matrices=False)
-        s = torch.clamp(s - tau, min=0.0)
-        return (U @ (s[..., None] * Vh)).reshape(P * k, d)
-
-    def objective(W):
-        F = A @ W
-        nuc = torch.linalg.svdvals(W.reshape(P, k, d)).sum()
-        return float(0.5 * (F * F).sum() + (lin * W).sum() + beta * nuc) + const
-
-    W = torch.zeros((P * k, d), dtype=torch.float64, device=dev)
-    Z, t = W.clone(), 1.0
-    scale0 = float(torch.linalg.norm(lin)) / L + 1.0
-    status, it, checkpoints = "max_iter", 0, []
-    for it in range(1, max_iter + 1):
-        if it & (it - 1) == 0 and it >= 256:  # powers of two: watch for a ray to -infinity
-            checkpoints.append(float(torch.linalg.norm(W)))
-            if len(checkpoints) >= 4 and all(b > 2.5 * a for a, b in zip(checkpoints[-4:-1], checkpoints[-3:])):
-                return None, -np.inf, "diverged (the iterates run off along a ray: the program is unbounded)", it
-        grad = A.T @ (A @ Z) + lin
-        Wn = prox(Z - step * grad, step * beta)
-        if float(((Z - Wn) * (Wn - W)).sum()) > 0:  # gradient restart (O'Donoghue & Candes)
-            t, Z = 1.0, W.clone()
-            continue
-        tn = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
-        Z = Wn + ((t - 1) / tn) * (Wn - W)
-        change = float(torch.linalg.norm(Wn - W))
-        W, t = Wn, tn
-        size = float(torch.linalg.norm(W))
-        if not np.isfinite(size) or size > 1e8 * scale0:
-            return None, -np.inf, "diverged (the program is probably unbounded)", it
-        if change <= tol * max(1.0, size):
-            status = "converged"
-            break
-    # optimality check: the gradient of the smooth part must have spectral norm <= beta in every block
-    grad = (A.T @ (A @ W) + lin).reshape(P, k, d)
-    worst = float(torch.linalg.matrix_norm(grad, ord=2).max()) / max(beta, 1e-300)
-    if status == "converged" and worst > 1 + 1e-3:
-        status = f"stalled (optimality violated by {worst - 1:.1e})"
-    return W.cpu().numpy(), objective(W), status, it
+    prob = GramProblem(A2, G2, Y2, beta, P, k, d, device=device)
+    return (solve_admm if method == "admm" else solve_fista)(prob, **kw)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # public solvers
 # ---------------------------------------------------------------------------------------------------------------
 
-def _solve(Xin, Y, pset, objective, beta, activation, solver, **fista_kw) -> ConvexFit:
+def _solve(Xin, Y, pset, objective, beta, activation, solver, **solver_kw) -> ConvexFit:
     n, d = Xin.shape
     A, c = pattern_features(Xin, pset, activation)
     P, k = A.shape[1], A.shape[2]
@@ -291,12 +249,12 @@ def _solve(Xin, Y, pset, objective, beta, activation, solver, **fista_kw) -> Con
     Yc = None if Y is None else (Y - Y.mean(axis=0) if pset.bias else Y)
     deficient = deficient_patterns(pset, d, activation) if objective == "sm" else np.zeros(0, int)
     if solver == "auto":
-        solver = "closed" if beta == 0 else ("cvxpy" if P * k * d <= 600 else "fista")
-    if solver not in ("closed", "cvxpy", "fista"):
-        raise ValueError(f"unknown solver {solver!r}: use 'auto', 'closed' (beta = 0), 'cvxpy' or 'fista'")
+        solver = "closed" if beta == 0 else ("cvxpy" if P * k * d <= 600 else "admm")
+    if solver not in ("closed", "cvxpy", "admm", "fista"):
+        raise ValueError(f"unknown solver {solver!r}: use 'auto', 'closed' (beta = 0), 'cvxpy', 'admm' or 'fista'")
     if solver == "closed" and beta != 0:
-        raise ValueError("the closed form exists only for beta = 0; use solver='cvxpy' or 'fista' for beta > 0")
-    direction, iters = None, 0
+        raise ValueError("the closed form exists only for beta = 0; use solver='cvxpy', 'admm' or 'fista' for beta > 0")
+    direction, iters, gap = None, 0, float("nan")
     if solver == "closed":
         if objective == "sm":
             W2, value, dir2 = _sm_closed_form(A2, G2)
@@ -308,7 +266,10 @@ def _solve(Xin, Y, pset, objective, beta, activation, solver, **fista_kw) -> Con
     elif solver == "cvxpy":
         W2, value, status, iters = _solve_cvxpy(A2, G2, None if objective == "sm" else Yc, beta_eff, P, k, d)
     else:
-        W2, value, status, iters = _solve_fista(A2, G2, None if objective == "sm" else Yc, beta_eff, P, k, d, **fista_kw)
+        W2, value, status, iters, gap, dir2 = _solve_first_order(
+            solver, A2, G2, None if objective == "sm" else Yc, beta_eff, P, k, d, **solver_kw
+        )
+        direction = None if dir2 is None else dir2
     finite = W2 is not None
     W = None if W2 is None else W2.reshape(P, k, d).copy()
     if W is not None and pset.bias:
@@ -325,29 +286,32 @@ def _solve(Xin, Y, pset, objective, beta, activation, solver, **fista_kw) -> Con
     return ConvexFit(
         W=W, b2=b2, value=value, finite=finite, objective=objective, beta=float(beta), activation=activation,
         pattern_set=pset, inputs=Xin, targets=Y, solver=solver, status=str(status), direction=direction,
-        deficient=deficient, iterations=iters,
+        deficient=deficient, iterations=iters, gap=gap,
     )
 
 
 def convex_score_matching(
     X, patterns, beta: float = 0.0, *, activation: str = "relu", bias: bool | None = None, solver: str = "auto",
-    **fista_kw,
+    **solver_kw,
 ) -> ConvexFit:
     """Multivariate convex SM (programs (5)/(6)); beta > 0 adds ``beta sum_i |W_i|_*`` (a lower bound).
 
     ``patterns``: an :class:`Arrangement` of ``X`` or a bool (n, P) matrix with ``bias``. ``solver``: 'closed'
-    (beta = 0: pseudo-inverse, with exact finiteness test), 'cvxpy' (Clarabel) or 'fista' (PyTorch); 'auto' picks.
+    (beta = 0: pseudo-inverse, with exact finiteness test), 'cvxpy' (Clarabel), 'admm' or 'fista' (PyTorch, stop on
+    a certified relative duality gap ``tol``, default 1e-6; keywords ``tol``, ``max_iter``, ``device``; see
+    :mod:`convexscore.multivariate.first_order`); 'auto' picks the closed form, CVXPY for small and ADMM for large
+    programs.
     """
     beta = check_nonnegative(beta, "beta")
     check_activation(activation)
     pset = as_pattern_set(patterns, bias)
     X = _check_data(X, pset)
-    return _solve(X, None, pset, "sm", beta, activation, solver, **fista_kw)
+    return _solve(X, None, pset, "sm", beta, activation, solver, **solver_kw)
 
 
 def convex_denoising_score_matching(
     X, noise, sigma: float, patterns, beta: float = 0.0, *, activation: str = "relu", bias: bool | None = None,
-    solver: str = "auto", **fista_kw,
+    solver: str = "auto", **solver_kw,
 ) -> ConvexFit:
     """Multivariate convex DSM (program (11)) at inputs ``X + sigma * noise`` with labels ``-noise / sigma``.
 
@@ -362,7 +326,7 @@ def convex_denoising_score_matching(
     Z, _ = as_samples(noise, name="noise")
     if Z.shape != X.shape:
         raise ValueError(f"noise has shape {Z.shape} but X has shape {X.shape}; pass one N(0, 1) draw per coordinate")
-    return _solve(X + sigma * Z, -Z / sigma, pset, "dsm", beta, activation, solver, **fista_kw)
+    return _solve(X + sigma * Z, -Z / sigma, pset, "dsm", beta, activation, solver, **solver_kw)
 
 
 def finite_pattern_subset(
