@@ -180,10 +180,13 @@ class GramProblem:
     def ray(self, W):
         """A direction ``D`` with ``A D ~ 0`` along which the objective falls at rate 1, or None."""
         D = self.null_part(W)
-        nrm = float(self.torch.linalg.norm(D))
-        if nrm == 0 or not np.isfinite(nrm):
+        nrm, size = float(self.torch.linalg.norm(D)), float(self.torch.linalg.norm(W))
+        if not (np.isfinite(nrm) and nrm > 0.5 * size):  # along a ray the null part dominates the iterate
             return None
         D = D / nrm
+        lam, _ = self.factor()
+        if float((D * self.hmv(D)).sum()) > 1e3 * _CUTOFF * float(lam.max()):
+            return None
         slope = float((self.G * D).sum()) + self.beta * self.nuclear(D)
         if slope >= 0:
             return None
@@ -198,7 +201,8 @@ def _svt(Vm, tau, prob):
 
 
 class _Growth:
-    """Watch the iterate norm at powers of two; growth by > 2.5x three times in a row suggests a ray."""
+    """Watch the iterate norm at powers of two; growth by > 1.5x twice in a row suggests a ray (along a ray ADMM
+    grows linearly, ratio about 2 per doubling, FISTA quadratically); the ray itself is then tested exactly."""
 
     def __init__(self):
         self.marks = []
@@ -209,7 +213,7 @@ class _Growth:
         if it >= 64 and it & (it - 1) == 0:
             self.marks.append(size)
             m = self.marks
-            return len(m) >= 4 and all(b > 2.5 * a for a, b in zip(m[-4:-1], m[-3:]))
+            return len(m) >= 3 and all(b > 1.5 * a for a, b in zip(m[-3:-1], m[-2:]))
         return False
 
 
