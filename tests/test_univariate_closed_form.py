@@ -51,10 +51,12 @@ def test_two_neuron_regime_value_score_and_threshold(activation):
             fit = fit_score_matching(x, beta, activation)
             scale = abs(fit.value)
             assert abs(fit.value - two_neuron_value(x, beta)) <= 1e-7 * scale
-            # only the two extreme neurons: the first column and the left ramp / abs at the largest point
+            # at most the two extreme neurons: the first column and the left ramp / abs at the largest point (the
+            # optimum is not unique, see below: a solver may return either end of the family, alpha = 0 or 1)
             K = fit.knots.size
             last = 3 * K - 1 if lo == "relu" else 2 * K - 1
-            assert set(np.flatnonzero(np.abs(fit.z) > 1e-7 * np.abs(fit.z).max())) == {0, last}
+            support = set(np.flatnonzero(np.abs(fit.z) > 1e-7 * np.abs(fit.z).max()).tolist())
+            assert support and support <= {0, last}
             # the score is (7) / (24) with the solver's alpha read off the first weight
             t = (n - beta) / (n * x.var())
             alpha = -fit.z[0] / t
@@ -65,12 +67,15 @@ def test_two_neuron_regime_value_score_and_threshold(activation):
                 net = two_neuron_network(x, beta, activation, a)
                 assert abs(score_matching_loss(net, x, beta) - fit.value) <= 1e-7 * scale
                 np.testing.assert_allclose(net(probe), two_neuron_score(probe, x, beta, activation, a), atol=1e-8)
-        # just below the threshold a third neuron appears and the value drops below the closed form
+        # just below the threshold an interior neuron appears and the value drops below the closed form
         if two_neuron_threshold(x, activation) > unboundedness_threshold(x, activation) + 0.5:
             beta = two_neuron_threshold(x, activation) - 0.3
             fit = fit_score_matching(x, beta, activation)
             assert fit.value < two_neuron_value(x, beta) - 1e-6
-            assert np.sum(np.abs(fit.z) > 1e-7 * np.abs(fit.z).max()) >= 3
+            K = fit.knots.size
+            last = 3 * K - 1 if lo == "relu" else 2 * K - 1
+            support = set(np.flatnonzero(np.abs(fit.z) > 1e-7 * np.abs(fit.z).max()).tolist())
+            assert support - {0, last}
 
 
 def test_two_neuron_abs_tails():

@@ -198,27 +198,35 @@ def repair(prog: ConvexProgram, lam: np.ndarray, bound: float) -> np.ndarray | N
     return lam + (dLam / knots.counts)[knots.index]
 
 
-def certify(prog: ConvexProgram, z: np.ndarray, value: float, extra: tuple = ()) -> Certificate:
+def certify(prog: ConvexProgram, z: np.ndarray, value: float, extra: tuple = (), duals: tuple = ()) -> Certificate:
     """Build the certificate for the primal point ``z`` with objective ``value``.
 
     ``lam`` from the primal is projected onto the equality constraints, repaired locally (:func:`repair`) and, if
     rounding still leaves a violation, moved towards the anchor by the smallest amount that restores
     feasibility (then the dual objective is maximised along that segment). ``extra`` primal points (e.g. the
-    solver's raw ``z`` before tiny entries were zeroed) also give dual points; the best lower bound is kept.
+    solver's raw ``z`` before tiny entries were zeroed) also give dual points, and ``duals`` are dual points
+    (n,) proposed directly (e.g. by a primal-dual solver); each goes through the same correction and check, and
+    the best lower bound is kept.
     """
-    best = _certify_one(prog, z, value)
-    for other in extra:
-        cand = _certify_one(prog, other, value)
+    best = _certify_one(prog, _dual_of(prog, z), value)
+    cands = [_dual_of(prog, other) for other in extra] + [np.asarray(lam, dtype=np.float64).reshape(-1) for lam in duals]
+    for lam in cands:
+        if lam.shape != (prog.n,) or not np.all(np.isfinite(lam)):
+            continue
+        cand = _certify_one(prog, lam, value)
         if cand.lower_bound > best.lower_bound and cand.max_violation <= 0:
             best = cand
     return best
 
 
-def _certify_one(prog: ConvexProgram, z: np.ndarray, value: float) -> Certificate:
-    beta = prog.beta
+def _dual_of(prog: ConvexProgram, z: np.ndarray) -> np.ndarray:
+    """The dual point a primal ``z`` implies: its scores at the data (DSM: minus the labels)."""
     lam = scores_at_data(prog, z)
-    if prog.loss == "dsm":
-        lam = lam - prog.labels
+    return lam - prog.labels if prog.loss == "dsm" else lam
+
+
+def _certify_one(prog: ConvexProgram, lam: np.ndarray, value: float) -> Certificate:
+    beta = prog.beta
     raw = float(np.max(np.abs(constraint_values(prog, lam)))) - beta
     lam_c = project_equalities(prog, lam)
     lam0 = anchor(prog)

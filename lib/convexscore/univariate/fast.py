@@ -58,6 +58,17 @@ KL = KU = 3
 """Half-bandwidths of the interleaved saddle-point matrix."""
 
 TOL = 1e-8
+
+INITIAL_MULTIPLIER = 1e3
+"""Initial box multipliers are ``INITIAL_MULTIPLIER * max(1, beta) / slack``. Score-matching kinks are large (the
+objective scales with n), and a start far below them costs 30-70 short steps: at n = 10^5 this choice took the
+iteration count from 68 to 29 (``benchmarks/bench_solvers.py`` settings); denoising is insensitive to it."""
+
+CROSSOVER = 1e-4
+"""Try the exact crossover once the barrier's duality measure is below this fraction of the dual objective."""
+
+CROSSOVER_ROUNDS = 4
+"""Sign corrections per crossover attempt (each one tridiagonal solve and a few O(n) passes)."""
 """Default target for the certified relative duality gap (the issue asks for at most 1e-8)."""
 
 
@@ -496,17 +507,274 @@ def _polish(P: _Problem, S: np.ndarray, sl, sh, zl, zh) -> np.ndarray:
     return z.reshape(-1)
 
 
-def _certify(P: _Problem, S, zl, zh, sl=None, sh=None):
-    z = _z_from_multipliers(P, zl, zh)
-    value = objective(P.prog, z)
-    if sl is not None:
-        zp = _polish(P, S, sl, sh, zl, zh)
+# ----------------------------------------------------------------------------- exact crossover
+def _active_set(P: _Problem, sl, sh, zl, zh):
+    """Guess the optimal support from an interior iterate: a box side is active where its multiplier exceeds its
+    slack (the usual interior-point indicator). Returns ``knots`` (sorted), ``owner`` (family index) and ``side``
+    (+1: lower bound, the multiplier goes to ``lower_block`` with a positive sign; -1: upper bound, negative) and
+    ``act`` (families, m): which families are active at each of these knots."""
+    K = P.K
+    owner = np.full(K, -1)
+    side = np.zeros(K)
+    best = np.zeros(K)
+    for i, (a, b, za, zb, m) in enumerate(zip(sl, sh, zl, zh, P.masks)):
+        ra = np.where(m, za / a, 0.0)
+        rb = np.where(m, zb / b, 0.0)
+        ratio = np.maximum(ra, rb)
+        take = (ratio > 1.0) & (ratio > best)
+        owner[take] = i
+        side[take] = np.where(ra >= rb, 1.0, -1.0)[take]
+        best[take] = ratio[take]
+    knots = np.flatnonzero(owner >= 0)
+    act = np.array([(np.where(m, np.maximum(za / a, zb / b), 0.0) > 1.0)[knots] for a, b, za, zb, m in zip(sl, sh, zl, zh, P.masks)])
+    return knots, owner[knots], side[knots], act
+
+
+def _slope_gradient(wslope: np.ndarray, gaps: np.ndarray, npar: int) -> np.ndarray:
+    """Gradient in the hat parameters ``(sigma_L, a_1..a_m, sigma_R)`` of ``sum_i wslope_i slope_i`` (i = 0..m),
+    where ``slope_0 = sigma_L``, ``slope_i = (a_{i+1} - a_i) / gaps_i`` and ``slope_m = sigma_R``."""
+    m = npar - 2
+    g = np.zeros(npar)
+    g[0] += wslope[0]
+    g[-1] += wslope[m]
+    if m > 1:
+        inner = wslope[1:m] / gaps
+        g[2 : m + 1] += inner
+        g[1:m] -= inner
+    return g
+
+
+def _crossover(P: _Problem, knots: np.ndarray, owner: np.ndarray, side: np.ndarray, act: np.ndarray | None = None):
+    """The exact minimiser of the program restricted to the guessed support (kink positions ``knots``, families
+    ``owner``, signs ``side``), in O(n).
+
+    With the support and the signs fixed, ``beta ||z||_1`` is linear and the program is a least-squares problem
+    over piecewise-linear functions with kinks at ``knots``. In the hat parametrisation (the values ``a_i`` at the
+    kinks and the two end slopes) every data point touches two parameters, so the normal equations are tridiagonal
+    (solved by LAPACK ``ptsv`` through :func:`scipy.linalg.solveh_banded`). The linear terms (the counts ``d``,
+    ``beta`` times the signs, ``n v`` for score matching with skip) are slope changes, i.e. banded functionals of the
+    parameters. Without skip one linear equality ties the end slopes to the ramps (a Schur complement). An end slope
+    that no data point sees is substituted (by the adjacent slope, or through that equality).
+
+    ReLU without skip: a kink at ``t_k`` can be a right ramp, a left ramp or both, and a left ramp is a right ramp
+    minus a line, so the left slope is ``sigma_L = -sum_k b_k`` (``b_k`` the left-ramp part of the change at
+    ``t_k``). For score matching the left ramp's linear coefficient is the right ramp's minus ``n`` at every knot
+    (``n_le + n_gt = n_lt + n_ge = n``), so the objective is that of the skip program with ``v = sigma_L``; for
+    denoising the two coincide. We therefore solve the skip version and then split each change between the two
+    families (``b_k`` of the sign of the change, only where the left family is active) to meet
+    ``sum_k b_k = -sigma_L``.
+
+    Returns ``(z, kinks)`` (``z`` (p,), ``kinks`` (m,) the slope changes over ``alpha``) or None when the
+    restricted problem is singular or the split is impossible. If the guess is right, ``z`` is optimal to
+    rounding; :func:`_certify` checks it with a dual point built from its scores.
+    """
+    K, t, c = P.K, P.t, P.c
+    m = knots.size
+    if m == 0:
+        return None
+    prog, fams = P.prog, P.fams
+    alpha = fams[0].alpha
+    split = len(fams) == 2  # ReLU without skip: solve as with skip, split the changes afterwards
+    skip_like = P.skip or split
+    if split:
+        owner = np.zeros_like(owner)
+        if act is None:
+            return None
+    sk = t[knots]
+    npar = m + 2
+    j = np.searchsorted(sk, t, side="right") - 1
+    left, right = j < 0, j >= m - 1
+    mid = ~left & ~right
+    i0 = np.empty(K, dtype=np.int64)
+    i1 = np.empty(K, dtype=np.int64)
+    w0 = np.empty(K)
+    w1 = np.empty(K)
+    i0[left], i1[left], w0[left], w1[left] = 1, 0, 1.0, t[left] - sk[0]
+    i0[right], i1[right], w0[right], w1[right] = m, m + 1, 1.0, t[right] - sk[-1]
+    jm = j[mid]
+    theta = (t[mid] - sk[jm]) / (sk[jm + 1] - sk[jm])
+    i0[mid], i1[mid], w0[mid], w1[mid] = jm + 1, jm + 2, 1.0 - theta, theta
+    diag = np.bincount(i0, c * w0 * w0, npar) + np.bincount(i1, c * w1 * w1, npar)
+    off = np.bincount(np.minimum(i0, i1), c * w0 * w1, npar)[:-1]
+    r = np.bincount(i0, c * w0 * P.ybar, npar) + np.bincount(i1, c * w1 * P.ybar, npar)
+    gaps = np.diff(sk)
+    # linear term: sum_j q_j z_j with z_j = (slope_j - slope_{j-1}) / alpha, plus n v (SM with skip)
+    blocks = np.where(side > 0, [fams[o].lower_block for o in owner], [fams[o].upper_block for o in owner])
+    q = prog.beta * side
+    if prog.loss == "sm":
+        q = q + prog.d[blocks * K + knots]
+    kc = np.zeros(m + 2)
+    kc[1 : m + 1] = q / alpha
+    wslope = kc[: m + 1] - kc[1:]  # coefficient of slope_i (i = 0..m): kc_i - kc_{i+1}
+    if prog.loss == "sm" and skip_like:
+        if alpha == 1.0:
+            wslope[0] += P.n  # ReLU: v is the slope left of every kink
+        else:
+            wslope[0] += 0.5 * P.n  # abs: v = (sigma_L + sigma_R) / 2
+            wslope[m] += 0.5 * P.n
+    g = _slope_gradient(wslope, gaps, npar)
+    e = None
+    if not skip_like:  # abs without skip: sigma_L = -sum z = -sigma_R
+        e = np.zeros(npar)
+        e[0] = e[-1] = 1.0
+    # end slopes that no data point sees: eliminate through the equality, else substitute the adjacent slope
+    subs = []
+    elim = None
+    for p in (0, npar - 1):
+        if diag[p] > 0:
+            continue
+        if e is not None and elim is None and e[p] != 0.0:
+            elim = p
+            continue
+        w = np.zeros(npar)
+        if m == 1:
+            w[npar - 1 - p] = 1.0
+        elif p == 0:
+            w[1], w[2] = -1.0 / gaps[0], 1.0 / gaps[0]
+        else:
+            w[m - 1], w[m] = -1.0 / gaps[-1], 1.0 / gaps[-1]
+        g = g + g[p] * w
+        g[p] = 0.0
+        if e is not None:
+            e = e + e[p] * w
+            e[p] = 0.0
+        subs.append((p, w))
+    if elim is not None:
+        ep = e[elim]
+        erest = e.copy()
+        erest[elim] = 0.0
+        g = g - g[elim] * erest / ep
+        g[elim] = 0.0
+    drop = [p for p, _ in subs] + ([elim] if elim is not None else [])
+    keep = np.ones(npar, dtype=bool)
+    keep[drop] = False
+    if np.any(diag[keep] <= 0):
+        return None
+    idx = np.flatnonzero(keep)
+    ab = np.zeros((2, idx.size))
+    ab[0] = diag[idx]
+    offk = off[idx[:-1]] * (np.diff(idx) == 1)
+    ab[1, :-1] = offk
+    rhs = (r - g)[idx]
+    par = np.zeros(npar)
+    try:
+        x = solveh_banded(ab, rhs, lower=True, check_finite=False)
+        if e is not None and elim is None:
+            ek = e[idx]
+            y = solveh_banded(ab, ek, lower=True, check_finite=False)
+            den = float(ek @ y)
+            if den == 0.0:
+                return None
+            x = x - y * (float(ek @ x) / den)
+    except np.linalg.LinAlgError:
+        return None
+    par[idx] = x
+    for p, w in subs:
+        par[p] = float(w @ par)
+    if elim is not None:
+        par[elim] = -float(erest @ par) / ep
+    if not np.all(np.isfinite(par)):
+        return None
+    a = par[1:-1]
+    slopes = np.concatenate([[par[0]], np.diff(a) / gaps, [par[-1]]])
+    kinks = np.diff(slopes) / alpha
+    nblocks = prog.layout.size // K
+    z = np.zeros((nblocks, K))
+    if split:
+        # b_k in [lo_k, hi_k]: 0 where only the right family is active, the whole change where only the left one is
+        right, left = act[0], act[1]
+        lo = np.where(left & ~right, kinks, np.where(left, np.minimum(kinks, 0.0), 0.0))
+        hi = np.where(left & ~right, kinks, np.where(left, np.maximum(kinks, 0.0), 0.0))
+        target = -par[0]
+        slo, shi = float(lo.sum()), float(hi.sum())
+        tol = 1e-9 * max(1.0, float(np.abs(kinks).sum()))
+        if not (slo - tol <= target <= shi + tol):
+            return None
+        theta = 0.0 if shi == slo else min(1.0, max(0.0, (target - slo) / (shi - slo)))
+        b = lo + theta * (hi - lo)
+        lblocks = np.where(side > 0, fams[1].lower_block, fams[1].upper_block)
+        np.add.at(z, (blocks, knots), kinks - b)
+        np.add.at(z, (lblocks, knots), b)
+        return z.reshape(-1), kinks
+    np.add.at(z, (blocks, knots), kinks)
+    return z.reshape(-1), kinks
+
+
+def _refined_crossover(P: _Problem, knots, owner, side, act, rounds: int = CROSSOVER_ROUNDS):
+    """Crossover with a few active-set corrections, each O(n).
+
+    An interior iterate flags some constraints as active whose multipliers are in fact zero; fixing their signs
+    then forces kinks of the wrong sign. Each round drops the kinks whose sign contradicts their side and solves
+    again (adding the knots where the dual point is violated instead makes the support oscillate: measured).
+    Returns a ``z`` whose kinks all have their side's sign, or None.
+    """
+    act = act if act is not None else np.ones((len(P.fams), knots.size), dtype=bool)
+    for _ in range(rounds):
+        out = _crossover(P, knots, owner, side, act)
+        if out is None:
+            return None
+        z, kinks = out
+        wrong = kinks * side < -1e-12 * max(1.0, float(np.max(np.abs(kinks), initial=0.0)))
+        if not np.any(wrong):
+            return z
+        keep = ~wrong
+        knots, owner, side, act = knots[keep], owner[keep], side[keep], act[:, keep]
+        if knots.size == 0:
+            return None
+    return None
+
+
+def _dual_from_scores(P: _Problem, z: np.ndarray):
+    """The dual point that the primal ``z`` implies (SM: its scores; DSM: its residuals), as the internal state
+    ``S`` (K-1,), with its feasibility: ``(S, violation, skip equality residual)``."""
+    from .programs import scores_at_data
+
+    f = scores_at_data(P.prog, z)
+    kn = P.prog.knots
+    Lam = np.bincount(kn.index, weights=f, minlength=P.K)
+    if P.prog.loss == "dsm":
+        Lam = Lam - P.c * P.ybar
+    S = np.cumsum(Lam[::-1])[::-1][1:]
+    U = P.U_of_S(S)
+    e = (float(np.sum(P.h * S)) - P.u1fix) if P.skip else 0.0
+    return S, P.violation(P.g_all(U)), e
+
+
+def _certify(P: _Problem, S, zl, zh, sl, sh, ipm_feasible: bool):
+    """Best primal and best dual point available at this iterate, and their certified gap.
+
+    Primal candidates: the exact crossover on the guessed support first; if its implied dual point is infeasible
+    (the guess is still wrong), also the least-squares polish and the raw multipliers. Dual candidates: the dual
+    point implied by the best primal's scores (if feasible) and the interior iterate ``S`` (if feasible).
+    Returns ``(z, value, lower, gap, rel, S_dual)``; ``rel`` is infinite when no dual point is feasible.
+    """
+    e_tol = 1e-9 * max(1.0, abs(P.u1fix or 0.0))
+    cands = []
+    zc = _refined_crossover(P, *_active_set(P, sl, sh, zl, zh))
+    if zc is not None:
+        vc = objective(P.prog, zc)
+        Sd, viol, e = _dual_from_scores(P, zc)
+        if np.isfinite(vc) and viol <= P.feas_tol and abs(e) <= e_tol:
+            lower = P.dual_value(Sd)
+            if ipm_feasible:
+                lower = max(lower, P.dual_value(S))
+            gap = vc - lower
+            return zc, vc, lower, gap, gap / max(1.0, abs(vc)), Sd
+        if np.isfinite(vc):
+            cands.append((vc, zc))
+    if not ipm_feasible:
+        if not cands:
+            return None, np.inf, -np.inf, np.inf, np.inf, S
+        vc, zc = cands[0]
+        return zc, vc, -np.inf, np.inf, np.inf, S
+    for zp in (_polish(P, S, sl, sh, zl, zh), _z_from_multipliers(P, zl, zh)):
         vp = objective(P.prog, zp)
-        if np.isfinite(vp) and vp < value:
-            z, value = zp, vp
+        if np.isfinite(vp):
+            cands.append((vp, zp))
+    value, z = min(cands, key=lambda vz: vz[0])
     lower = P.dual_value(S)
     gap = value - lower
-    return z, value, lower, gap, gap / max(1.0, abs(value))
+    return z, value, lower, gap, gap / max(1.0, abs(value)), S
 
 
 def solve_fast(prog: ConvexProgram, tol: float = TOL, max_iter: int = 200, S0: np.ndarray | None = None, verbose: bool = False) -> FastResult:
@@ -530,7 +798,7 @@ def _ipm(P: "_Problem", prog: ConvexProgram, tol: float, max_iter: int, S0, verb
     U = P.U_of_S(S)
     g = P.g_all(U)
     # slacks and multipliers; a warm start may be infeasible (residuals r = g - lo - s_lo and hi - g - s_hi)
-    scale = max(1.0, prog.beta)
+    scale = INITIAL_MULTIPLIER * max(1.0, prog.beta)
     sl, sh, zl, zh = [], [], [], []
     for f, gi, m in zip(P.fams, g, P.masks):
         floor = 1e-3 * (f.hi - f.lo)
@@ -551,13 +819,13 @@ def _ipm(P: "_Problem", prog: ConvexProgram, tol: float, max_iter: int, S0, verb
         mu = sum(float(np.sum(np.where(m, a * za + b * zb, 0.0))) for a, za, b, zb, m in zip(sl, zl, sh, zh, P.masks)) / (2 * m_tot)
         e = (float(np.sum(P.h * S)) - P.u1fix) if P.skip else 0.0
         # certificate check (cheap, O(n)) once the barrier is small
-        if mu * 2 * m_tot <= 1e-4 * max(1.0, abs(P.dual_value(S))):
-            cert = _certify(P, S, zl, zh, sl, sh)
-            rel = cert[-1]
+        if mu * 2 * m_tot <= CROSSOVER * max(1.0, abs(P.dual_value(S))):
             ok = abs(e) <= 1e-9 * max(1.0, abs(P.u1fix or 0.0)) and P.violation(g) <= P.feas_tol
-            if ok and (best is None or rel < best[1][-1]):
-                best = (S.copy(), cert)
-            if ok and rel <= tol:
+            cert = _certify(P, S, zl, zh, sl, sh, ok)
+            rel = cert[4]
+            if best is None or rel < best[4]:
+                best = cert
+            if rel <= tol:
                 break
         W = [np.where(m, za / a + zb / b, 0.0) for a, za, b, zb, m in zip(sl, zl, sh, zh, P.masks)]
         NS = _Newton(P, W)
@@ -620,13 +888,13 @@ def _ipm(P: "_Problem", prog: ConvexProgram, tol: float, max_iter: int, S0, verb
         zh = [np.where(m, a + alpha * d, 0.0) for a, d, m in zip(zh, dzh, P.masks)]
         U = P.U_of_S(S)
         g = P.g_all(U)
-    if best is None or best[1][-1] > tol:
-        rel = float("nan") if best is None else best[1][-1]
+    if best is None or best[4] > tol:
+        rel = float("nan") if best is None else best[4]
         raise SolverError(
             f"fast solver: relative duality gap {rel:.3g} not certified below {tol:g} after {it} iterations; "
             "use solver='cvxpy' (the problem may be badly scaled: rescale the data)"
         )
-    S, (z, value, lower, gap, rel) = best
+    z, value, lower, gap, rel, S = best
     lam = P.dual_point(S)
     viol = _violation(prog, lam)
     return FastResult(z, value, lam, lower, gap, rel, viol, it, S)
@@ -643,14 +911,17 @@ def _violation(prog: ConvexProgram, lam: np.ndarray) -> float:
 def solve(prog: ConvexProgram) -> SolverOutput:
     """The solver-registry entry point (``solver="fast"``).
 
-    If the interior-point method cannot certify the gap (it can stall on large problems without a skip
-    connection, see the module notes), the sparse CVXPY program is solved instead and the status says so.
+    With fewer than 3 distinct inputs, or if the interior-point method cannot certify the gap within its iteration
+    budget, the sparse CVXPY program is solved instead and the status says so.
     """
+    from .programs import solve_sparse
+
+    if prog.knots.K < 3:
+        out = solve_sparse(prog)
+        return SolverOutput(out.z, f"{out.status} (fewer than 3 distinct inputs; cvxpy fallback)", out.solver_value)
     try:
         res = solve_fast(prog)
     except SolverError:
-        from .programs import solve_sparse
-
         out = solve_sparse(prog)
         return SolverOutput(out.z, f"{out.status} (fast solver not certified; cvxpy fallback)", out.solver_value)
-    return SolverOutput(res.z, "optimal", res.value)
+    return SolverOutput(res.z, "optimal", res.value, dual=res.dual)

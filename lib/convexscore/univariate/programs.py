@@ -125,11 +125,13 @@ def objective(prog: ConvexProgram, z: np.ndarray) -> float:
 # ----------------------------------------------------------------------------- CVXPY formulations
 @dataclass(frozen=True)
 class SolverOutput:
-    """A solver's answer: ``z`` (p,) in the dictionary layout, its status and its own objective value."""
+    """A solver's answer: ``z`` (p,) in the dictionary layout, its status and its own objective value; ``dual``
+    (n,), optional: a dual point proposed by the solver (the certificate checks it like its own)."""
 
     z: np.ndarray
     status: str
     solver_value: float
+    dual: np.ndarray | None = None
 
 
 ACCEPTED = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
