@@ -1,10 +1,56 @@
-"""Regularisation paths with the fast 1-D solver: one certified solve per ``beta``."""
+"""Regularisation paths with the fast 1-D solver: one certified solve per ``beta``.
+
+Warm starts. An interior-point method gains little from a neighbouring solution (its iterates must stay away from
+the boundary), so the path does not restart the interior-point method there. Instead it continues the *support*:
+the kinks of the solution at the previous ``beta`` are the guess for the next one, the exact crossover of
+:mod:`.fast` solves the program restricted to that support (one tridiagonal system, O(n)), and a few active-set
+rounds drop kinks whose sign contradicts their side and add the knots whose dual constraint the implied dual point
+violates. When the result is certified (sign-consistent kinks and a feasible implied dual point, so the duality
+gap is zero up to rounding) no interior-point iteration is needed; otherwise that ``beta`` is solved from scratch.
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from .fast import TOL, FastResult, solve_fast
+from .fast import TOL, FastResult, _active_set_rounds, _Problem, _violation, solve_fast
 from .fit import denoising_program, score_matching_program
+from .programs import ConvexProgram, objective
+
+CONTINUATION_ROUNDS = 12
+"""Active-set rounds per ``beta`` before falling back to a cold interior-point solve."""
+
+
+def _support(P: _Problem, z: np.ndarray):
+    """Per-knot support arrays ``(own, sd, ac)`` of ``z`` (see ``fast._active_set_rounds``)."""
+    K = P.K
+    zb = z.reshape(-1, K)
+    own = np.full(K, -1)
+    sd = np.zeros(K)
+    ac = np.zeros((len(P.fams), K), dtype=bool)
+    for i, (f, m) in enumerate(zip(P.fams, P.masks)):
+        pos = m & (zb[f.lower_block] > 0)
+        neg = m & (zb[f.upper_block] < 0)
+        for mask, sgn in ((pos, 1.0), (neg, -1.0)):
+            new = mask & (own < 0)
+            own[new], sd[new] = i, sgn
+            ac[i, mask & (sd == sgn)] = True
+    return own, sd, ac
+
+
+def _continue(P: _Problem, z_prev: np.ndarray, tol: float, rounds: int = CONTINUATION_ROUNDS) -> FastResult | None:
+    """Certified solution of ``P`` from the support of ``z_prev`` by active-set rounds, or None."""
+    fin = _active_set_rounds(P, *_support(P, z_prev), rounds=rounds)
+    if fin is None:
+        return None
+    z, S = fin
+    value = objective(P.prog, z)
+    lower = P.dual_value(S)
+    gap = value - lower
+    rel = gap / max(1.0, abs(value))
+    if rel > tol:
+        return None
+    lam = P.dual_point(S)
+    return FastResult(z, value, lam, lower, gap, rel, _violation(P.prog, lam), 0, S)
 
 
 def fit_path(
@@ -16,15 +62,16 @@ def fit_path(
     sigma: float | None = None,
     noise=None,
     tol: float = TOL,
-    warm_start: bool = False,
+    warm_start: bool = True,
 ) -> list[FastResult]:
     """Solve the program for every ``beta`` in ``betas`` (any order; results come back in that order).
 
     ``loss="sm"`` (score matching, every ``beta`` above the unboundedness threshold) or ``"dsm"`` (denoising; needs
     ``sigma`` and the standard normal draws ``noise`` (n,), fixed along the path). The betas are solved from the
-    largest down; with ``warm_start`` each starts from the previous dual point. That is off by default: as usual
-    for interior-point methods it does not pay (measured at n = 10^4, 50 betas: 1259 iterations warm against 859
-    cold). Each result carries its own certified gap (see :class:`~convexscore.univariate.fast.FastResult`).
+    largest down. With ``warm_start`` (the default) each ``beta`` first continues the previous solution's support
+    (see the module notes; ``iterations == 0`` in its result marks a solve that needed no interior-point
+    iteration); ``warm_start=False`` solves every ``beta`` from scratch. Each result carries its own certified gap
+    (see :class:`~convexscore.univariate.fast.FastResult`).
     """
     betas = np.asarray(betas, dtype=np.float64).reshape(-1)
     if betas.size == 0:
@@ -35,13 +82,18 @@ def fit_path(
         raise ValueError("denoising paths need sigma and noise (one standard normal draw per data point)")
     order = np.argsort(-betas, kind="stable")
     out: list[FastResult | None] = [None] * betas.size
-    S0 = None
+    prev: FastResult | None = None
     for i in order:
+        prog: ConvexProgram
         if loss == "sm":
             prog = score_matching_program(x, float(betas[i]), activation, skip)
         else:
             prog = denoising_program(x, float(betas[i]), sigma, noise, activation, skip)
-        res = solve_fast(prog, tol=tol, S0=S0 if warm_start else None)
+        res = None
+        if warm_start and prev is not None and np.any(prev.z != 0) and prog.knots.K >= 3:
+            res = _continue(_Problem(prog), prev.z, tol)
+        if res is None:
+            res = solve_fast(prog, tol=tol)
         out[i] = res
-        S0 = res.S
+        prev = res
     return out  # type: ignore[return-value]
