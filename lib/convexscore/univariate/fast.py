@@ -990,6 +990,8 @@ def _ipm(P: "_Problem", prog: ConvexProgram, tol: float, max_iter: int, S0, verb
             "use solver='cvxpy' (the problem may be badly scaled: rescale the data)"
         )
     z, value, lower, gap, rel, S = best
+    if -1e-12 * max(1.0, abs(value)) <= gap < 0.0:  # exact crossover: a zero gap up to rounding
+        gap, rel = 0.0, 0.0
     lam = P.dual_point(S)
     viol = _violation(prog, lam)
     return FastResult(z, value, lam, lower, gap, rel, viol, it, S)

@@ -46,6 +46,8 @@ def _continue(P: _Problem, z_prev: np.ndarray, tol: float, rounds: int = CONTINU
     value = objective(P.prog, z)
     lower = P.dual_value(S)
     gap = value - lower
+    if -1e-12 * max(1.0, abs(value)) <= gap < 0.0:  # a zero gap up to rounding
+        gap = 0.0
     rel = gap / max(1.0, abs(value))
     if rel > tol:
         return None
