@@ -230,8 +230,14 @@ def arrangement_patterns(
     """Activation patterns ``1{X u + b >= 0}`` of the data ``X`` (n, d); ``b = 0`` unless ``bias=True``.
 
     ``method="exact"``: every cell of the arrangement. In 2-D a rotating-gate sweep (O(n) work per cell, i.e. linear
-    in the size n P of the output: O(n^2) without bias, O(n^3) with bias since P = n^2 - n + 2). In higher d a
-    recursive extreme-ray enumeration that examines ``binom(n, r-1) 2^r`` candidates (small n only).
+    in the size n P of the output: O(n^2) without bias, O(n^3) with bias since P = n^2 - n + 2), followed by a
+    sort that removes duplicate columns (O(P log P) comparisons of n-bit keys: O(n^3 log n) in the worst case;
+    measured n = 50 -> 100 -> 200 with bias, the time grows 6-7x per doubling, like n^3). With bias no method that
+    returns the boolean matrix can beat n^3: the matrix has n (n^2 - n + 2) entries, and each must be written.
+    O(n^2 log n) is possible only for an implicit output (sort the n(n-1) swap events of the rotating order; the
+    pattern created at an event is a prefix of the current order, recoverable in O(n) on demand), which this
+    function does not return. In higher d a recursive extreme-ray enumeration that examines ``binom(n, r-1) 2^r``
+    candidates (small n only).
 
     ``method="sampled"``: ``n_gates`` Gaussian gates ``u ~ N(0, I_d)``; with ``bias=True`` the hyperplane passes
     through a random data point moved by Gaussian noise of 0.1 times the data scale, ``b = -u . (x_k + noise)``.
