@@ -232,7 +232,8 @@ def arrangement_patterns(
     ``method="exact"``: every cell of the arrangement. In 2-D a rotating-gate sweep (O(n) work per cell, i.e. linear
     in the size n P of the output: O(n^2) without bias, O(n^3) with bias since P = n^2 - n + 2), followed by a
     sort that removes duplicate columns (O(P log P) comparisons of n-bit keys: O(n^3 log n) in the worst case;
-    measured n = 50 -> 100 -> 200 with bias, the time grows 6-7x per doubling, like n^3). With bias no method that
+    measured n = 50 -> 100 -> 200 with bias, the time grows 5-7x per doubling in three runs; n^3 alone would give
+    8x). With bias no method that
     returns the boolean matrix can beat n^3: the matrix has n (n^2 - n + 2) entries, and each must be written.
     O(n^2 log n) is possible only for an implicit output (sort the n(n-1) swap events of the rotating order; the
     pattern created at an event is a prefix of the current order, recoverable in O(n) on demand), which this
