@@ -90,7 +90,8 @@ def main() -> None:
         row.update(run_cvxpy(case))
         if "cvxpy_value" in row:
             for name in ("admm", "fista"):
-                row[f"{name}_rel_diff_from_cvxpy"] = (row[f"{name}_value"] - row["cvxpy_value"]) / abs(row["cvxpy_value"])
+                diff = row[f"{name}_value"] - row["cvxpy_value"]
+                row[f"{name}_rel_diff_from_cvxpy"] = diff / abs(row["cvxpy_value"])
                 row[f"ratio_cvxpy_over_{name}"] = row["cvxpy_s"] / row[f"{name}_s"]
         finished = {s: row[f"{s}_s"] for s in ("admm", "fista", "cvxpy")
                     if row.get(f"{s}_status") in ("converged", "optimal")}

@@ -27,7 +27,8 @@ Unboundedness. SM with a small beta can be unbounded below. When the iterates gr
 objective decreases linearly along ``t D`` (``A D = 0`` up to the eigenvalue cut-off) and the ray is returned.
 
 * ``admm``: ADMM on ``W = V`` with the quadratic step solved exactly through one eigendecomposition of ``H`` (or of
-  ``A A^T`` when ``H`` is larger than 4000), over-relaxation ``alpha = 1.6`` and residual balancing of the penalty ``rho``
+  ``A A^T`` when ``H`` is larger than 4000), over-relaxation ``alpha = 1.6`` and residual balancing of the
+  penalty ``rho``
   (changing ``rho`` is free with the eigendecomposition). Measured: a few hundred iterations at d = 10, n = 2000.
 * ``fista``: accelerated proximal gradient with gradient restarts (O'Donoghue & Candes), step ``1 / lambda_max(H)``
   (power iteration, 2 % margin). Simple, but its iteration count grows with the conditioning of ``H``
