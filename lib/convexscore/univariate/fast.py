@@ -27,16 +27,20 @@ Gorinevsky 2009 do for l1 trend filtering). The multipliers of the boxes are the
 No maintained library solves this structure (generic conic solvers see a dense or a sparse but unstructured
 problem; see ``benchmarks/bench_solvers.py`` for the comparison), hence this module.
 
-Known limits (measured, see ``benchmarks/results/solvers.json``): each iteration costs one banded LU with partial
-pivoting (LAPACK ``dgbtrf``, unblocked for this bandwidth) and about six triangular solves, roughly 0.3 s at
-n = 10^5, and 10-70 iterations are needed, so the solver is far from the cost of a sort. On large problems the
-barrier weights reach 1e15 and the iterates can stall just above the target gap (programs without skip above a few
-thousand points; score matching with skip at 10^5): :func:`solve_fast` then raises and :func:`solve` falls back
-to the sparse CVXPY program.
+Exact finish. Once the barrier is small, the support (kink positions and signs) is guessed from the iterate and the
+program restricted to it is solved exactly (:func:`_crossover`: a tridiagonal system in O(n)); a few active-set
+rounds correct the guess (:func:`_active_set_rounds`). When the guess is right the primal is exactly optimal and
+sparse, and its scores give an exactly optimal dual point, so the certified gap is zero up to rounding.
+
+Known limits (measured, one run on this 2-core machine): each iteration costs one banded LU with partial pivoting
+(LAPACK ``dgbtrf``, unblocked for this bandwidth), a few triangular solves and numpy passes, about 0.15 s at
+n = 10^5; 16-36 iterations were needed at n = 10^4 and 23-29 at 10^5 (3-5 s), far above the cost of a sort. Just
+above the score-matching threshold (beta <= 2 tau at n = 10^4) the iterates still stall: :func:`solve_fast` then
+raises and :func:`solve` falls back to the sparse CVXPY program.
 
 The solver stops when the certified relative gap ``(P(z) - D(lam)) / max(1, |P(z)|)`` is below ``tol``, with
-``P`` the primal objective of the program at the recovered ``z`` and ``D`` the dual objective at the interior
-(strictly feasible) dual iterate, both computed in O(n).
+``P`` the primal objective of the program at the recovered ``z`` and ``D`` the dual objective at a feasible dual
+point (the interior iterate, or the one implied by the crossover's scores), both computed in O(n).
 """
 from __future__ import annotations
 
@@ -171,6 +175,7 @@ class _Problem:
         self.m = int(sum(int(m.sum()) for m in self.masks))
         bound = max(float(np.max(np.abs(np.concatenate([f.lo, f.hi])))) for f in self.fams)
         self.feas_tol = 1e-11 * max(1.0, bound)  # rounding in U = cumsum(h S) at the scale of the bounds
+        self.eq_tol = 1e-9 * max(1.0, abs(self.u1fix or 0.0))  # the skip equality sum(h S) = U_1
         # static part of the banded saddle-point matrix
         self.N = 3 * K - 4
         j = np.arange(K - 1)
@@ -735,7 +740,7 @@ def _active_set_rounds(P: _Problem, own: np.ndarray, sd: np.ndarray, ac: np.ndar
     iterate's guess this can oscillate; from a near-exact support, e.g. a neighbouring ``beta``, it converges in a
     few rounds.)"""
     own, sd, ac = own.copy(), sd.copy(), ac.copy()
-    e_tol = 1e-9 * max(1.0, abs(P.u1fix or 0.0))
+
     knots = np.flatnonzero(own >= 0)
     for _ in range(rounds):
         if knots.size == 0:
@@ -746,7 +751,7 @@ def _active_set_rounds(P: _Problem, own: np.ndarray, sd: np.ndarray, ac: np.ndar
         z, kinks = out
         wrong = kinks * sd[knots] < -1e-12 * max(1.0, float(np.max(np.abs(kinks), initial=0.0)))
         S, viol, e = _dual_from_scores(P, z)
-        if not np.any(wrong) and viol <= P.feas_tol and abs(e) <= e_tol:
+        if not np.any(wrong) and viol <= P.feas_tol and abs(e) <= P.eq_tol:
             return z, S
         bad = knots[wrong]
         own[bad], sd[bad], ac[:, bad] = -1, 0.0, False
@@ -782,6 +787,21 @@ def _support_arrays(P: _Problem, knots, owner, side, act):
     sd = np.zeros(P.K)
     ac = np.zeros((len(P.fams), P.K), dtype=bool)
     own[knots], sd[knots], ac[:, knots] = owner, side, act
+    return own, sd, ac
+
+
+def _support_of(P: _Problem, z: np.ndarray):
+    """Per-knot support arrays ``(own, sd, ac)`` of a primal ``z`` (the layout of :func:`_support_arrays`)."""
+    K = P.K
+    zb = z.reshape(-1, K)
+    own = np.full(K, -1)
+    sd = np.zeros(K)
+    ac = np.zeros((len(P.fams), K), dtype=bool)
+    for i, (f, m) in enumerate(zip(P.fams, P.masks)):
+        for mask, sgn in ((m & (zb[f.lower_block] > 0), 1.0), (m & (zb[f.upper_block] < 0), -1.0)):
+            new = mask & (own < 0)
+            own[new], sd[new] = i, sgn
+            ac[i, mask & (sd == sgn)] = True
     return own, sd, ac
 
 
@@ -833,13 +853,13 @@ def _certify(P: _Problem, S, zl, zh, sl, sh, ipm_feasible: bool):
     point implied by the best primal's scores (if feasible) and the interior iterate ``S`` (if feasible).
     Returns ``(z, value, lower, gap, rel, S_dual)``; ``rel`` is infinite when no dual point is feasible.
     """
-    e_tol = 1e-9 * max(1.0, abs(P.u1fix or 0.0))
+
     cands = []
     zc = _refined_crossover(P, *_active_set(P, sl, sh, zl, zh))
     if zc is not None:
         vc = objective(P.prog, zc)
         Sd, viol, e = _dual_from_scores(P, zc)
-        if np.isfinite(vc) and viol <= P.feas_tol and abs(e) <= e_tol:
+        if np.isfinite(vc) and viol <= P.feas_tol and abs(e) <= P.eq_tol:
             lower = P.dual_value(Sd)
             if ipm_feasible:
                 lower = max(lower, P.dual_value(S))
@@ -905,7 +925,7 @@ def _ipm(P: "_Problem", prog: ConvexProgram, tol: float, max_iter: int, S0, verb
         e = (float(np.sum(P.h * S)) - P.u1fix) if P.skip else 0.0
         # certificate check (cheap, O(n)) once the barrier is small
         if mu * 2 * m_tot <= CROSSOVER * max(1.0, abs(P.dual_value(S))):
-            ok = abs(e) <= 1e-9 * max(1.0, abs(P.u1fix or 0.0)) and P.violation(g) <= P.feas_tol
+            ok = abs(e) <= P.eq_tol and P.violation(g) <= P.feas_tol
             cert = _certify(P, S, zl, zh, sl, sh, ok)
             rel = cert[4]
             if best is None or rel < best[4]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import TOL, FastResult, _active_set_rounds, _Problem, _violation, solve_fast
+from .fast import TOL, FastResult, _active_set_rounds, _Problem, _support_of, _violation, solve_fast
 from .fit import denoising_program, score_matching_program
 from .programs import ConvexProgram, objective
 
@@ -20,26 +20,9 @@ CONTINUATION_ROUNDS = 12
 """Active-set rounds per ``beta`` before falling back to a cold interior-point solve."""
 
 
-def _support(P: _Problem, z: np.ndarray):
-    """Per-knot support arrays ``(own, sd, ac)`` of ``z`` (see ``fast._active_set_rounds``)."""
-    K = P.K
-    zb = z.reshape(-1, K)
-    own = np.full(K, -1)
-    sd = np.zeros(K)
-    ac = np.zeros((len(P.fams), K), dtype=bool)
-    for i, (f, m) in enumerate(zip(P.fams, P.masks)):
-        pos = m & (zb[f.lower_block] > 0)
-        neg = m & (zb[f.upper_block] < 0)
-        for mask, sgn in ((pos, 1.0), (neg, -1.0)):
-            new = mask & (own < 0)
-            own[new], sd[new] = i, sgn
-            ac[i, mask & (sd == sgn)] = True
-    return own, sd, ac
-
-
 def _continue(P: _Problem, z_prev: np.ndarray, tol: float, rounds: int = CONTINUATION_ROUNDS) -> FastResult | None:
     """Certified solution of ``P`` from the support of ``z_prev`` by active-set rounds, or None."""
-    fin = _active_set_rounds(P, *_support(P, z_prev), rounds=rounds)
+    fin = _active_set_rounds(P, *_support_of(P, z_prev), rounds=rounds)
     if fin is None:
         return None
     z, S = fin
