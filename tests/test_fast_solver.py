@@ -220,3 +220,29 @@ def test_registry_falls_back_below_three_distinct_values():
     out = solve(prog)
     assert "cvxpy fallback" in out.status
     assert out.solver_value == pytest.approx(objective(prog, solve_dense(prog).z), rel=1e-8, abs=1e-10)
+
+
+@pytest.mark.parametrize("loss", ["sm", "dsm"])
+def test_absolute_value_family_returns_minimum_norm_member(loss):
+    """Without skip the two end kinks of |x - t| can trade off against the output bias (the family z(alpha) of
+    Chapter 6): the fast solver returns its minimum-norm member alpha = 1/2, the one Clarabel finds, whose score has
+    integrable tails."""
+    from convexscore import fit_denoising_score_matching, fit_score_matching, two_neuron_threshold
+    from convexscore.density import PiecewiseGaussianDensity
+
+    x = np.sort(np.random.default_rng(0).normal(size=30))
+    if loss == "sm":
+        beta = 0.5 * (two_neuron_threshold(x, "abs") + x.size)
+        fits = [fit_score_matching(x, beta, "abs", solver=s) for s in ("fast", "cvxpy")]
+    else:
+        noise = np.random.default_rng(1).normal(size=30)
+        fits = [fit_denoising_score_matching(x, 0.3, 0.3, noise, "abs", solver=s) for s in ("fast", "cvxpy")]
+    fast, ref = fits
+    K = fast.knots.size
+    ends = fast.z.reshape(-1, K)[:, [0, -1]].sum(axis=0)
+    assert ends[0] * ends[1] < 0  # both end kinks are used, with opposite signs
+    assert ends[0] == pytest.approx(-ends[1], rel=1e-7)  # fit re-solves on the support by least squares
+    assert fast.value == pytest.approx(ref.value, rel=1e-9)
+    assert np.linalg.norm(fast.z) == pytest.approx(np.linalg.norm(ref.z), rel=1e-5)
+    if loss == "sm":
+        assert PiecewiseGaussianDensity.from_network(fast.net).lipschitz > 0

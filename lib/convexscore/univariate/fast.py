@@ -1010,11 +1010,45 @@ def _ipm(P: "_Problem", prog: ConvexProgram, tol: float, max_iter: int, S0, verb
             "use solver='cvxpy' (the problem may be badly scaled: rescale the data)"
         )
     z, value, lower, gap, rel, S = best
+    z, value = _minimum_norm_ends(P, z, value)
+    gap = value - lower
+    rel = gap / max(1.0, abs(value))
     if -1e-12 * max(1.0, abs(value)) <= gap < 0.0:  # exact crossover: a zero gap up to rounding
         gap, rel = 0.0, 0.0
     lam = P.dual_point(S)
     viol = _violation(prog, lam)
     return FastResult(z, value, lam, lower, gap, rel, viol, it, S)
+
+
+def _minimum_norm_ends(P: _Problem, z: np.ndarray, value: float) -> tuple[np.ndarray, float]:
+    """Among equally good solutions, the one of least Euclidean norm (absolute value without skip).
+
+    On the data ``|x - t_1| + |x - t_K| = t_K - t_1`` is constant, so adding the same amount to the two end kinks
+    changes only the output bias: where the optimum has end kinks of opposite signs, a whole segment of optima
+    ``(kappa_1 + s, kappa_K + s)`` has the same loss and the same l1 norm (the family z(alpha) of Chapter 6). The
+    interior-point iterates of CVXPY/Clarabel converge to its centre, the crossover to an end of it; the centre
+    ``s = -(kappa_1 + kappa_K) / 2`` has the least norm, and only it gives an integrable density in the two-neuron
+    regime. It is accepted only if the objective, recomputed, is not worse (up to rounding).
+    """
+    if P.skip or len(P.fams) != 1 or P.fams[0].alpha != 2.0:
+        return z, value
+    f, K = P.fams[0], P.K
+    zb = z.reshape(-1, K)
+    k1, kK = float(zb[:, 0].sum()), float(zb[:, -1].sum())
+    tiny = 1e-12 * max(1.0, float(np.max(np.abs(z))))
+    k1, kK = (0.0 if abs(k1) <= tiny else k1), (0.0 if abs(kK) <= tiny else kK)
+    if k1 * kK > 0.0 or k1 == kK:
+        return z, value
+    s = -0.5 * (k1 + kK)
+    cand = zb.copy()
+    cand[:, [0, -1]] = 0.0
+    for k, v in ((0, k1 + s), (K - 1, kK + s)):
+        cand[f.lower_block if v > 0 else f.upper_block, k] = v
+    cand = cand.reshape(-1)
+    v = objective(P.prog, cand)
+    if v <= value + 1e-12 * max(1.0, abs(value)):
+        return cand, min(v, value)
+    return z, value
 
 
 def _violation(prog: ConvexProgram, lam: np.ndarray) -> float:

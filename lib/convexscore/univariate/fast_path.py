@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import TOL, FastResult, _active_set_rounds, _Problem, _support_of, _violation, solve_fast
+from .fast import TOL, FastResult, _active_set_rounds, _minimum_norm_ends, _Problem, _support_of, _violation, solve_fast
 from .fit import denoising_program, score_matching_program
 from .programs import ConvexProgram, objective
 
@@ -26,7 +26,7 @@ def _continue(P: _Problem, z_prev: np.ndarray, tol: float, rounds: int = CONTINU
     if fin is None:
         return None
     z, S = fin
-    value = objective(P.prog, z)
+    z, value = _minimum_norm_ends(P, z, objective(P.prog, z))
     lower = P.dual_value(S)
     gap = value - lower
     if -1e-12 * max(1.0, abs(value)) <= gap < 0.0:  # a zero gap up to rounding
