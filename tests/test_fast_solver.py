@@ -222,6 +222,23 @@ def test_registry_falls_back_below_three_distinct_values():
     assert out.solver_value == pytest.approx(objective(prog, solve_dense(prog).z), rel=1e-8, abs=1e-10)
 
 
+def test_default_solver_is_fast_and_scores_match_cvxpy():
+    """Without ``solver=`` the fits use the fast solver; where the optimum is not unique (ReLU with skip: a kink can
+    sit on the right or the left ramp) the two solvers return different ``z`` but the same value and the same score
+    function, also outside the data."""
+    from convexscore import fit_score_matching
+
+    x = _data("gauss", 40, seed=0)
+    beta = 1.5 * unboundedness_threshold(x, "relu", True)
+    fit = fit_score_matching(x, beta, "relu", True)
+    ref = fit_score_matching(x, beta, "relu", True, solver="cvxpy")
+    assert fit.solver == "fast" and fit.status == "optimal"
+    assert fit.value == pytest.approx(ref.value, rel=1e-10)
+    grid = np.linspace(-6.0, 6.0, 301)
+    assert np.max(np.abs(fit.net(grid) - ref.net(grid))) <= 1e-7 * max(1.0, float(np.max(np.abs(ref.net(grid)))))
+    assert fit.width < ref.width  # a vertex: one neuron per kink, where Clarabel splits kinks in two
+
+
 @pytest.mark.parametrize("loss", ["sm", "dsm"])
 def test_absolute_value_family_returns_minimum_norm_member(loss):
     """Without skip the two end kinks of |x - t| can trade off against the output bias (the family z(alpha) of

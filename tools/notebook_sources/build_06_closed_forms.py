@@ -47,7 +47,8 @@ def save(fig, name):
     glue(name, fig, display=False)
 
 def neurons(fit, tol=1e-6):
-    # number of neurons = entries of z above the solver's tolerance (it leaves entries ~1e-7 where z should be 0)
+    # number of neurons = entries of z above 1e-6 (the default solver returns exact zeros; solver="cvxpy", an
+    # interior-point method, leaves entries ~1e-7 where z should be 0)
     return int(np.sum(np.abs(fit.z) > tol))
 """)
 
@@ -204,7 +205,8 @@ save(fig, "cf-fig-relu")
 md(r"""
 ## The absolute-value score (24): only the minimum-norm solution is a density
 
-The interior-point solver lands on the minimum-norm member $\alpha=\frac12$, up to its tolerance. The other members
+The solver returns the minimum-norm member $\alpha=\frac12$: the library's default solver picks it among the
+equally good solutions on purpose, and CVXPY's interior-point iterates (`solver="cvxpy"`) converge to it. The other members
 have the same loss, but their tail slopes $\mp(1-2\alpha)t$ make $e^{\int f}$ non-integrable, and the density
 constructor refuses them.
 """)

@@ -44,8 +44,8 @@ md(r"""
 ## The learned densities and their smoothness
 
 Both networks are trained by the convex solver in the two-neuron regime. For the ReLU network we use the
-solver's own $\alpha$; for the absolute-value network the solver's $\alpha$ is $\frac12$ up to its tolerance, and
-we use the exact minimum-norm network $\alpha=\frac12$ (Theorem A.7 is about that network).
+solver's own $\alpha$; for the absolute-value network the solver returns the minimum-norm member $\alpha=\frac12$
+(see Chapter 6), and we use the exact network at $\alpha=\frac12$ (Theorem A.7 is about that network).
 """)
 
 code(r"""

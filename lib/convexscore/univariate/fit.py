@@ -3,7 +3,7 @@
 ``fit_score_matching(x, beta)`` and ``fit_denoising_score_matching(x, beta, sigma, noise)`` solve the convex
 program, rebuild a :class:`TwoLayerNet` that attains its value, and certify optimality over all widths with a
 feasible dual point. Solvers are picked by name: ``"fast"`` (the specialised O(n)-per-iteration interior-point
-solver with exact crossover, :mod:`.fast`), ``"cvxpy"`` (the default, :data:`DEFAULT_SOLVER`: the O(n)-sparse
+solver with exact crossover, :mod:`.fast`, the default :data:`DEFAULT_SOLVER`), ``"cvxpy"`` (the O(n)-sparse
 formulation, Clarabel, the readable reference) and ``"cvxpy-dense"`` (the dense dictionary, small n only).
 
 Solver interface (for adding solvers to :func:`_run_solver`): a function ``ConvexProgram -> SolverOutput``.
@@ -27,14 +27,19 @@ from .dictionaries import unboundedness_threshold
 from .programs import SOLVERS, ConvexProgram, SolverError, SolverOutput, build_program, objective, polish
 from .reconstruct import PiecewiseLinearScore, network_from_solution, piecewise_linear
 
-DEFAULT_SOLVER = "cvxpy"
-"""The solver used when none is named. (Not yet ``"fast"``: labs 6-8 discuss the analytic-centre solutions that
-Clarabel returns where the optimum is not unique, e.g. the two-neuron family at ``alpha = 1/2``, while the fast
-solver's exact crossover returns a vertex of that family; those cells must name ``solver="cvxpy"`` first.)
-``"fast"`` certifies its own duality gap (below 1e-8) and agrees with the
-CVXPY programs to 1e-8 where Clarabel reports ``optimal`` (``tests/test_fast_solver.py``); when it cannot certify
-(fewer than 3 distinct inputs, or no certified gap within its iteration budget) it solves the sparse CVXPY program
-instead and says so in ``status``."""
+DEFAULT_SOLVER = "fast"
+"""The solver used when none is named: the specialised solver of :mod:`.fast`. It certifies its own duality gap
+(below 1e-8) and agrees with the CVXPY programs to 1e-8 where Clarabel reports ``optimal``
+(``tests/test_fast_solver.py``); when it cannot certify (fewer than 3 distinct inputs, or no certified gap within
+its iteration budget) it solves the sparse CVXPY program instead and says so in ``status``.
+
+Where the optimum is not unique the two solvers return different members of the optimal set, with the same value
+and the same function on the data. The fast solver returns a vertex (each kink carried by one neuron; for ReLU with
+skip the right and left ramps at a knot differ by a line, and Clarabel's interior point splits the kink between
+them, doubling the width), except for the absolute-value family without skip, where it returns the minimum-norm
+member that Clarabel also finds (:func:`.fast._minimum_norm_ends`). ``solver="cvxpy"`` gives Clarabel's
+analytic-centre solutions, which Chapters 6-8 discuss."""
+
 
 CERTIFIED_GAP = 1e-6
 """A solver status ``optimal_inaccurate`` is accepted only if the certificate's relative gap is below this."""
