@@ -263,3 +263,24 @@ def test_absolute_value_family_returns_minimum_norm_member(loss):
     assert np.linalg.norm(fast.z) == pytest.approx(np.linalg.norm(ref.z), rel=1e-5)
     if loss == "sm":
         assert PiecewiseGaussianDensity.from_network(fast.net).lipschitz > 0
+
+
+def test_path_continues_from_the_empty_support():
+    """Above the Gaussian threshold the skip network has no neurons (z = 0); the path checks that z = 0 stays
+    optimal from the dual point it implies, without interior-point iterations, and agrees with cold solves."""
+    from convexscore import gaussian_skip_threshold
+    from convexscore.univariate.fast_path import fit_path
+
+    x = _data("gauss", 300, seed=11)
+    top = gaussian_skip_threshold(x, "relu")
+    betas = np.geomspace(0.5 * top, 4.0 * top, 12)
+    warm = fit_path(x, betas, loss="sm", activation="relu", skip=True)
+    cold = fit_path(x, betas, loss="sm", activation="relu", skip=True, warm_start=False)
+    empty = [i for i in range(betas.size) if betas[i] > top * (1 + 1e-9)]
+    assert len(empty) >= 4
+    for i in empty:
+        assert not np.any(warm[i].z) and warm[i].relative_gap <= 1e-8
+    # solved from the largest beta down: every empty solution after the first needs no interior-point iteration
+    assert sum(warm[i].iterations == 0 for i in empty) >= len(empty) - 1
+    for a, b in zip(warm, cold):
+        assert a.value == pytest.approx(b.value, rel=1e-9, abs=1e-9)

@@ -743,13 +743,14 @@ def _active_set_rounds(P: _Problem, own: np.ndarray, sd: np.ndarray, ac: np.ndar
 
     knots = np.flatnonzero(own >= 0)
     for _ in range(rounds):
-        if knots.size == 0:
-            return None
-        out = _crossover(P, knots, own[knots], sd[knots], ac[:, knots])
-        if out is None:
-            return None
-        z, kinks = out
-        wrong = kinks * sd[knots] < -1e-12 * max(1.0, float(np.max(np.abs(kinks), initial=0.0)))
+        if knots.size == 0:  # the empty support: z = 0 (optimal for large beta, e.g. the Gaussian fit with skip)
+            z, wrong = np.zeros(P.prog.layout.size), np.zeros(0, dtype=bool)
+        else:
+            out = _crossover(P, knots, own[knots], sd[knots], ac[:, knots])
+            if out is None:
+                return None
+            z, kinks = out
+            wrong = kinks * sd[knots] < -1e-12 * max(1.0, float(np.max(np.abs(kinks), initial=0.0)))
         S, viol, e = _dual_from_scores(P, z)
         if not np.any(wrong) and viol <= P.feas_tol and abs(e) <= P.eq_tol:
             return z, S

@@ -2,7 +2,8 @@
 
 Warm starts. An interior-point method gains little from a neighbouring solution (its iterates must stay away from
 the boundary), so the path does not restart the interior-point method there. Instead it continues the *support*:
-the kinks of the solution at the previous ``beta`` are the guess for the next one, the exact crossover of
+the kinks of the solution at the previous ``beta`` (possibly none: ``z = 0`` is checked directly) are the guess for
+the next one, the exact crossover of
 :mod:`.fast` solves the program restricted to that support (one tridiagonal system, O(n)), and a few active-set
 rounds drop kinks whose sign contradicts their side and add the knots whose dual constraint the implied dual point
 violates. When the result is certified (sign-consistent kinks and a feasible implied dual point, so the duality
@@ -75,7 +76,7 @@ def fit_path(
         else:
             prog = denoising_program(x, float(betas[i]), sigma, noise, activation, skip)
         res = None
-        if warm_start and prev is not None and np.any(prev.z != 0) and prog.knots.K >= 3:
+        if warm_start and prev is not None and prog.knots.K >= 3:
             res = _continue(_Problem(prog), prev.z, tol)
         if res is None:
             res = solve_fast(prog, tol=tol)
