@@ -7,6 +7,10 @@ certificate: the fast solver certifies its own gap, the CVXPY solvers are checke
 reference time ``np.sort`` is measured on the same data. A failure (no certified gap, solver status not optimal) is
 recorded with its message and the time spent, never dropped.
 
+Two more measurements in the same run: a 50-value ``beta`` path at n = 10^4 with ``fit_path`` (warm starts) against
+the median single solve of the same betas, and the fast solver's peak memory (numpy buffers, by ``tracemalloc``)
+per data point at two sizes, to check that memory is O(n).
+
 Usage: ``python benchmarks/bench_solvers.py`` (writes ``benchmarks/results/solvers.json`` and ``solvers.png``);
 ``--quick`` runs tiny sizes into a temporary directory (the smoke test).
 """
@@ -27,11 +31,18 @@ import numpy as np  # noqa: E402
 from convexscore.univariate.fast import solve_fast  # noqa: E402
 from convexscore.univariate.programs import SolverError, build_program, objective, solve_dense, solve_sparse  # noqa: E402
 
-# Dense CVXPY at n = 1000 takes minutes, so it runs for score matching only. Sparse CVXPY at n = 10^5 did not finish
-# in 10 minutes on this machine (interrupted), so its largest size is 10^4 and its ratio to the fast solver is
-# reported at 10^4.
-FULL = {"dense": {"sm": (100, 300, 1000), "dsm": (100, 300)}, "sparse": (1000, 10_000), "fast": (1000, 10_000, 100_000)}
+# Dense CVXPY at n = 1000 takes minutes, so it runs for score matching only. Sparse CVXPY at n = 10^5 runs for score
+# matching only, in a child process stopped after SPARSE_TIMEOUT seconds: if it has not finished, the row records
+# the time limit and the ratio to the fast solver is a lower bound.
+FULL = {
+    "dense": {"sm": (100, 300, 1000), "dsm": (100, 300)},
+    "sparse": {"sm": (1000, 10_000, 100_000), "dsm": (1000, 10_000)},
+    "fast": (1000, 10_000, 100_000, 1_000_000),
+}
 QUICK = {"dense": (40,), "sparse": (40, 200), "fast": (40, 200)}
+SPARSE_TIMEOUT = 600.0
+PATH_N, PATH_BETAS = {False: 10_000, True: 200}, {"sm": (5.0, 500.0), "dsm": (0.01, 10.0)}
+MEMORY_N = {False: (10_000, 100_000), True: (200, 2000)}
 SIGMA, BETA_SM, BETA_DSM = 0.3, 10.0, 1.0
 
 
@@ -59,6 +70,108 @@ def _run(loss: str, n: int, solver: str) -> dict:
     return out
 
 
+def _run_limited(loss: str, n: int, solver: str, limit: float) -> dict:
+    """:func:`_run` in a child process, stopped after ``limit`` seconds (the row then says so)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=lambda: queue.put(_run(loss, n, solver)))
+    start = time.perf_counter()
+    proc.start()
+    proc.join(limit)
+    if proc.is_alive():
+        proc.terminate()
+        proc.join()
+        return {"failed": f"did not finish within {limit:g} s (stopped)", "seconds": time.perf_counter() - start, "timed_out": True}
+    return queue.get()
+
+
+def _path_rows(quick: bool) -> list[dict]:
+    """A 50-value ``beta`` path at n = 10^4 (warm-started ``fit_path``) against cold single solves of the same betas."""
+    from convexscore.univariate.fast_path import fit_path
+
+    n = PATH_N[quick]
+    x = np.random.default_rng(0).standard_normal(n)
+    noise = np.random.default_rng(1).standard_normal(n)
+    rows = []
+    for loss in ("sm", "dsm"):
+        betas = np.geomspace(*PATH_BETAS[loss], 50)
+        kw = {"loss": loss, "activation": "relu", "skip": True}
+        if loss == "dsm":
+            kw.update(sigma=SIGMA, noise=noise)
+        start = time.perf_counter()
+        warm = fit_path(x, betas, **kw)
+        warm_seconds = time.perf_counter() - start
+        singles = []
+        for b in betas:
+            start = time.perf_counter()
+            fit_path(x, [b], **kw)
+            singles.append(time.perf_counter() - start)
+        rows.append({
+            "loss": loss, "n": n, "betas": len(betas), "beta_range": list(PATH_BETAS[loss]),
+            "path_seconds": warm_seconds, "median_single_seconds": float(np.median(singles)),
+            "cold_path_seconds": float(np.sum(singles)),
+            "path_over_single": warm_seconds / float(np.median(singles)),
+            "betas_without_interior_point_iterations": int(sum(r.iterations == 0 for r in warm)),
+            "max_relative_gap": max(r.relative_gap for r in warm),
+        })
+        r = rows[-1]
+        print(f"path {loss:3s}  n={n}  50 betas: {r['path_seconds']:.2f} s = {r['path_over_single']:.1f} x the median "
+              f"single solve ({r['betas_without_interior_point_iterations']} betas without interior-point iterations)", flush=True)
+    return rows
+
+
+def _memory_rows(quick: bool) -> list[dict]:
+    """Peak memory allocated by the fast solver (tracemalloc sees numpy's buffers), per data point."""
+    import tracemalloc
+
+    rows = []
+    for n in MEMORY_N[quick]:
+        prog = _program("sm", n)
+        tracemalloc.start()
+        solve_fast(prog)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rows.append({"n": n, "peak_bytes": peak, "bytes_per_point": peak / n})
+        print(f"memory  n={n:7d}  peak {peak / 1e6:8.1f} MB = {peak / n:6.0f} bytes per point", flush=True)
+    return rows
+
+
+def _ratios(rows, sort) -> dict:
+    """Per loss: each CVXPY program's time over the fast solver's at the largest n where both gave an optimal answer,
+    lower bounds where sparse CVXPY gave none (:func:`_lower_bounds`), and the fast solver's time over ``np.sort``
+    at the largest n it certified."""
+    ratios = {}
+    for loss in ("sm", "dsm"):
+        ok = {(r["solver"], r["n"]): r for r in rows if r["loss"] == loss and "failed" not in r}
+        out = {}
+        for other in ("dense", "sparse"):
+            common = [n for (s, n) in ok if s == other and ("fast", n) in ok]
+            if common:
+                n = max(common)
+                out[f"{other}_over_fast_n{n}"] = ok[(other, n)]["seconds"] / ok[("fast", n)]["seconds"]
+        out.update(_lower_bounds(rows, loss))
+        certified = [n for (s, n) in ok if s == "fast"]
+        if certified:
+            n = max(certified)
+            out[f"fast_over_sort_n{n}"] = ok[("fast", n)]["seconds"] / sort[n]
+        ratios[loss] = out
+    return ratios
+
+
+def _lower_bounds(rows, loss) -> dict:
+    """Where sparse CVXPY gave no optimal answer (stopped by the time limit or by Clarabel's own limits), the time it
+    spent over the fast solver's time is a lower bound on the speed-up."""
+    out = {}
+    for r in rows:
+        if r["loss"] == loss and r["solver"] == "sparse" and "failed" in r:
+            fast = next((f for f in rows if f["loss"] == loss and f["solver"] == "fast" and f["n"] == r["n"] and "failed" not in f), None)
+            if fast is not None:
+                out[f"sparse_over_fast_n{r['n']}_at_least"] = r["seconds"] / fast["seconds"]
+    return out
+
+
 def _sort_seconds(n: int, repeats: int = 5) -> float:
     x = np.random.default_rng(0).standard_normal(n)
     best = np.inf
@@ -69,12 +182,6 @@ def _sort_seconds(n: int, repeats: int = 5) -> float:
     return best
 
 
-def _ratio(rows, loss, num, den, n):
-    a = next((r for r in rows if r["loss"] == loss and r["solver"] == num and r["n"] == n and "failed" not in r), None)
-    b = next((r for r in rows if r["loss"] == loss and r["solver"] == den and r["n"] == n and "failed" not in r), None)
-    return None if a is None or b is None else a["seconds"] / b["seconds"]
-
-
 def main(quick: bool = False, out_dir: Path | None = None) -> dict:
     sizes = QUICK if quick else FULL
     rows = []
@@ -82,7 +189,9 @@ def main(quick: bool = False, out_dir: Path | None = None) -> dict:
         for solver in ("dense", "sparse", "fast"):
             ns = sizes[solver][loss] if isinstance(sizes[solver], dict) else sizes[solver]
             for n in ns:
-                row = {"loss": loss, "solver": solver, "n": n, **_run(loss, n, solver)}
+                limited = solver == "sparse" and n >= 100_000
+                out = _run_limited(loss, n, solver, SPARSE_TIMEOUT) if limited else _run(loss, n, solver)
+                row = {"loss": loss, "solver": solver, "n": n, **out}
                 rows.append(row)
                 msg = f"FAILED ({row['failed'][:70]})" if "failed" in row else f"value {row['value']:.10g}"
                 extra = f"  gap {row['relative_gap']:.1e}  iters {row['iterations']}" if "relative_gap" in row else ""
@@ -95,16 +204,9 @@ def main(quick: bool = False, out_dir: Path | None = None) -> dict:
         others = [o for o in rows if o["loss"] == r["loss"] and o["n"] == r["n"] and o is not r and "value" in o]
         if "value" in r and others:
             r["max_value_difference"] = max(abs(r["value"] - o["value"]) / max(1.0, abs(o["value"])) for o in others)
-    n_big, n_sparse = max(sizes["fast"]), max(sizes["sparse"])
-    ratios = {}
-    for loss in ("sm", "dsm"):
-        n_dense = max(sizes["dense"][loss] if isinstance(sizes["dense"], dict) else sizes["dense"])
-        fast_big = next((r for r in rows if r["loss"] == loss and r["solver"] == "fast" and r["n"] == n_big and "failed" not in r), None)
-        ratios[loss] = {
-            f"dense_over_fast_n{n_dense}": _ratio(rows, loss, "dense", "fast", n_dense),
-            f"sparse_over_fast_n{n_sparse}": _ratio(rows, loss, "sparse", "fast", n_sparse),
-            f"fast_over_sort_n{n_big}": None if fast_big is None else fast_big["seconds"] / sort[n_big],
-        }
+    ratios = _ratios(rows, sort)
+    paths = _path_rows(quick)
+    memory = _memory_rows(quick)
     result = {
         "description": __doc__.splitlines()[0],
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(),
@@ -112,11 +214,13 @@ def main(quick: bool = False, out_dir: Path | None = None) -> dict:
         "settings": {"beta_sm": BETA_SM, "beta_dsm": BETA_DSM, "sigma": SIGMA, "quick": quick},
         "rows": rows,
         "ratios": ratios,
+        "paths": paths,
+        "memory": memory,
     }
     print("\nratios (one run):")
     for loss, rr in ratios.items():
         for k, v in rr.items():
-            print(f"  {loss:3s}  {k:28s}  {'n/a (a solver failed)' if v is None else f'{v:10.1f}'}")
+            print(f"  {loss:3s}  {k:34s}  {v:10.1f}")
     out_dir = Path(out_dir) if out_dir is not None else Path(__file__).resolve().parent / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "solvers.json").write_text(json.dumps(result, indent=2))
@@ -146,7 +250,8 @@ def _plot(rows, sort, path: Path) -> None:
         ax.set_title("score matching, ReLU + skip (18)" if loss == "sm" else "denoising, ReLU + skip (34)")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("seconds (build + solve)")
-    axes[1].legend(fontsize=8)
+    for ax in axes:
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -156,5 +261,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default benchmarks/results)")
+    parser.add_argument("--from-saved", action="store_true",
+                        help="recompute the ratios and redraw the plot from the rows of the saved solvers.json (no new measurement)")
     args = parser.parse_args()
-    main(quick=args.quick, out_dir=args.out)
+    if args.from_saved:
+        path = (args.out or Path(__file__).resolve().parent / "results") / "solvers.json"
+        saved = json.loads(path.read_text())
+        sort = {r["n"]: r["sort_seconds"] for r in saved["rows"]}
+        saved["ratios"] = _ratios(saved["rows"], sort)
+        path.write_text(json.dumps(saved, indent=2))
+        _plot(saved["rows"], sort, path.with_name("solvers.png"))
+        print(json.dumps(saved["ratios"], indent=2))
+    else:
+        main(quick=args.quick, out_dir=args.out)

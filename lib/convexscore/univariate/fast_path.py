@@ -8,6 +8,12 @@ the next one, the exact crossover of
 rounds drop kinks whose sign contradicts their side and add the knots whose dual constraint the implied dual point
 violates. When the result is certified (sign-consistent kinks and a feasible implied dual point, so the duality
 gap is zero up to rounding) no interior-point iteration is needed; otherwise that ``beta`` is solved from scratch.
+
+Measured limit (n = 10^4, ReLU with skip, 50 betas): for denoising almost every ``beta`` is continued. For score
+matching between the unboundedness threshold and the Gaussian regime the rounds diverge from a neighbour's support
+(the restricted objective grew by orders of magnitude within a few rounds; more rounds did not help), so those
+betas are solved cold; restarting the interior-point method from the previous dual point, in increasing ``beta``
+(where it stays feasible), saved only 1.3-1.7x in iterations and is not used.
 """
 from __future__ import annotations
 
