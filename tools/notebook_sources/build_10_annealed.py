@@ -38,7 +38,7 @@ from convexscore.plotting import ADAM, PALETTE, apply_style
 
 torch.set_num_threads(1)
 # Pinned solver: certified values agree across solvers to 1e-6, but neuron counts at small beta depend on how a
-# solver rounds near-zero weights, so the printed counts are those of the default CVXPY (Clarabel) solver.
+# solver rounds near-zero weights, so the printed counts are those of the CVXPY (Clarabel) reference solver.
 SOLVER = "cvxpy"
 apply_style()
 BLUE, GREY = PALETTE["blue"], PALETTE["grey"]
