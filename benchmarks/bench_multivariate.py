@@ -14,9 +14,9 @@ Prints a table and writes ``benchmarks/results/multivariate.json``. Usage: ``pyt
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +27,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from convexscore.multivariate import arrangement_patterns, convex_denoising_score_matching  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timelimit import call_with_time_limit  # noqa: E402
 
 torch.set_num_threads(1)
 SIGMA, BETA, TOL = 0.5, 1.0, 1e-6
@@ -50,28 +53,20 @@ def problem(n, d, gates):
     return X, Z, arr
 
 
-def _cvxpy_child(case, queue):
+def _cvxpy_case(case):
     torch.set_num_threads(1)
     X, Z, arr = problem(*case)
     t, fit = timed(lambda: convex_denoising_score_matching(X, Z, SIGMA, arr, BETA, solver="cvxpy"))
-    queue.put((t, fit.value, fit.iterations))
+    return t, fit.value, fit.iterations
 
 
 def run_cvxpy(case):
-    ctx = mp.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_cvxpy_child, args=(case, queue))
-    start = time.perf_counter()
-    proc.start()
-    proc.join(CVXPY_TIMEOUT)
-    if proc.is_alive():
-        proc.terminate()
-        proc.join()
-        return {"cvxpy_status": f"stopped after {CVXPY_TIMEOUT:.0f} s (not finished)",
-                "cvxpy_s": time.perf_counter() - start}
-    if proc.exitcode != 0 or queue.empty():
-        return {"cvxpy_status": f"failed (exit code {proc.exitcode})"}
-    t, value, iters = queue.get()
+    status, out, seconds = call_with_time_limit(lambda: _cvxpy_case(case), CVXPY_TIMEOUT)
+    if status == "timeout":
+        return {"cvxpy_status": f"stopped after {CVXPY_TIMEOUT:.0f} s (not finished)", "cvxpy_s": seconds}
+    if status == "failed":
+        return {"cvxpy_status": f"failed (exit code {out})"}
+    t, value, iters = out
     return {"cvxpy_status": "optimal", "cvxpy_s": t, "cvxpy_value": value, "cvxpy_iters": iters}
 
 

@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -30,6 +31,9 @@ import numpy as np  # noqa: E402
 
 from convexscore.univariate.fast import solve_fast  # noqa: E402
 from convexscore.univariate.programs import SolverError, build_program, objective, solve_dense, solve_sparse  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timelimit import call_with_time_limit  # noqa: E402
 
 # Dense CVXPY at n = 1000 takes minutes, so it runs for score matching only. Sparse CVXPY at n = 10^5 runs for score
 # matching only, in a child process stopped after SPARSE_TIMEOUT seconds: if it has not finished, the row records
@@ -72,19 +76,12 @@ def _run(loss: str, n: int, solver: str) -> dict:
 
 def _run_limited(loss: str, n: int, solver: str, limit: float) -> dict:
     """:func:`_run` in a child process, stopped after ``limit`` seconds (the row then says so)."""
-    import multiprocessing as mp
-
-    ctx = mp.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=lambda: queue.put(_run(loss, n, solver)))
-    start = time.perf_counter()
-    proc.start()
-    proc.join(limit)
-    if proc.is_alive():
-        proc.terminate()
-        proc.join()
-        return {"failed": f"did not finish within {limit:g} s (stopped)", "seconds": time.perf_counter() - start, "timed_out": True}
-    return queue.get()
+    status, out, seconds = call_with_time_limit(lambda: _run(loss, n, solver), limit)
+    if status == "timeout":
+        return {"failed": f"did not finish within {limit:g} s (stopped)", "seconds": seconds, "timed_out": True}
+    if status == "failed":
+        return {"failed": f"the child process died (exit code {out})", "seconds": seconds}
+    return out
 
 
 def _path_rows(quick: bool) -> list[dict]:
