@@ -1,6 +1,12 @@
 """Execute notebooks in place with the pinned environment and store their outputs (what nbval compares).
 
-Usage: ``python tools/execute_notebooks.py notebooks/01-langevin.ipynb [...]`` (``make execute NB=...``).
+Usage: ``python tools/execute_notebooks.py notebooks/01-langevin.ipynb [...]`` (``make execute NB=...``); a lab's
+MyST text twin ``notebooks/NN-name.md`` may be named instead of its ``.ipynb``.
+
+A lab's source is its MyST Markdown notebook ``notebooks/NN-name.md`` (paired with the ``.ipynb`` by jupytext,
+see the ``jupytext`` entry of its metadata). The cells are read from the ``.md``, executed, and written to the
+``.ipynb`` with their outputs; cell ids are kept and no execution timestamps are stored, so that re-running an
+unchanged lab on the same machine reproduces the committed file byte for byte. The ``.md`` is not rewritten.
 Records each notebook's wall time in ``notebooks/runtimes.json`` for the Reproducibility page.
 """
 from __future__ import annotations
@@ -12,7 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
+from jupytext.combine import combine_inputs_with_outputs
 from nbclient import NotebookClient
 
 from colab_cell import ensure_install_cell
@@ -20,13 +28,33 @@ from kernelspec import pinned_kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIMES = ROOT / "notebooks" / "runtimes.json"
+TEXT_FORMAT = "md:myst"
+
+
+def text_twin(path: Path) -> Path | None:
+    """The paired MyST notebook of ``path`` (an ``.ipynb``), or None for unpaired notebooks (the assignments)."""
+    md = path.with_suffix(".md")
+    return md if md.exists() else None
+
+
+def load_sources(path: Path) -> nbformat.NotebookNode:
+    """The notebook to execute: the ``.md``'s cells, with the ids (and old outputs) of the ``.ipynb``."""
+    md = text_twin(path)
+    if md is None:
+        return nbformat.read(path, as_version=4)
+    source = jupytext.read(md, fmt=TEXT_FORMAT)
+    if path.exists():
+        return combine_inputs_with_outputs(source, nbformat.read(path, as_version=4), fmt=TEXT_FORMAT)
+    source.metadata.get("jupytext", {}).pop("text_representation", None)
+    return source
 
 
 def execute(path: Path) -> float:
-    nb = nbformat.read(path, as_version=4)
+    nb = load_sources(path)
     if "assignments" not in path.parts:
         ensure_install_cell(nb)
-    client = NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(nb, timeout=900, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
@@ -34,6 +62,7 @@ def execute(path: Path) -> float:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream" and out.get("name") == "stderr":
                 raise RuntimeError(f"{path}: a cell wrote to stderr:\n{out.get('text')}")
+        cell.get("metadata", {}).pop("execution", None)
     nbformat.write(nb, path)
     return seconds
 
@@ -43,7 +72,7 @@ def main(paths: list[str]) -> int:
         os.environ.setdefault(var, "1")
     runtimes = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
     for p in paths:
-        path = Path(p).resolve()
+        path = Path(p).resolve().with_suffix(".ipynb")
         with pinned_kernel():  # the kernel is this environment's Python, whatever kernelspecs exist elsewhere
             seconds = execute(path)
         key = str(path.relative_to(ROOT))
