@@ -11,6 +11,7 @@ shared one they are less inflated by other jobs). Prints a table and writes
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import platform
@@ -77,7 +78,7 @@ def main() -> None:
         print("(convexscore.fit_score_matching is not available: convex times not measured)")
     out = Path(__file__).resolve().parent / "results" / "adam.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
+    out.write_text(json.dumps({"date": datetime.date.today().isoformat(), "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
                                "beta": BETA, "width": WIDTH, "lr": LR, "rows": rows}, indent=1) + "\n")
 
 

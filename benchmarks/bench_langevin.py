@@ -12,6 +12,7 @@ Prints a table and writes ``benchmarks/results/langevin.json``. Usage: ``python 
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import platform
@@ -91,7 +92,7 @@ def main() -> None:
         print("(no C compiler: the compiled kernel was not measured)")
     out = Path(__file__).resolve().parent / "results" / "langevin.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"chains": N, "machine": platform.processor() or platform.machine(),
+    out.write_text(json.dumps({"date": datetime.date.today().isoformat(), "chains": N, "machine": platform.processor() or platform.machine(),
                                "numpy": np.__version__, "rows": rows}, indent=1) + "\n")
 
 

@@ -13,6 +13,7 @@ Prints a table and writes ``benchmarks/results/multivariate.json``. Usage: ``pyt
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import platform
@@ -105,7 +106,7 @@ def main() -> None:
     print(enum[-1], flush=True)
     out = Path(__file__).resolve().parent / "results" / "multivariate.json"
     out.parent.mkdir(exist_ok=True)
-    meta = {"python": platform.python_version(), "torch": torch.__version__, "machine": platform.machine(),
+    meta = {"date": datetime.date.today().isoformat(), "python": platform.python_version(), "torch": torch.__version__, "machine": platform.machine(),
             "cpu_count": os.cpu_count(), "tol": TOL, "cvxpy_timeout_s": CVXPY_TIMEOUT, "sigma": SIGMA, "beta": BETA,
             "note": "one run on a shared 2-core machine; timings are noisy"}
     out.write_text(json.dumps({"meta": meta, "solvers": rows, "patterns": enum}, indent=1))

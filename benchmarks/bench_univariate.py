@@ -6,6 +6,7 @@ Prints a table and writes ``benchmarks/results/univariate.json``. Usage: ``pytho
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import platform
@@ -60,6 +61,7 @@ def main() -> None:
               + f"  width {sparse.width:4d}  rel. gap {sparse.certificate.relative_gap:.1e}", flush=True)
     out = {
         "benchmark": "1-D score matching, ReLU, no skip, beta=10, x ~ N(0,1); whole fit incl. certificate",
+        "date": datetime.date.today().isoformat(),
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(),
                     "cpus": os.cpu_count()},
         "rows": rows,

@@ -18,8 +18,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["PALETTE", "book_style", "apply_style", "style", "plot_losses", "plot_scores", "plot_samples",
-           "three_panel", "score_field_2d"]
+__all__ = ["PALETTE", "book_style", "apply_style", "style", "show", "show_table", "glue", "figure_png", "plot_losses",
+           "plot_scores", "plot_samples", "three_panel", "score_field_2d"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = {
@@ -75,6 +75,80 @@ def book_style() -> dict:
 def apply_style() -> None:
     """Make the book style the default for the rest of the session (notebooks call this once)."""
     mpl.rcParams.update(book_style())
+
+
+#: resolution of every stored figure (lab outputs and the chapter figures made from them)
+FIGURE_DPI = 130
+
+
+def figure_png(fig) -> bytes:
+    """The PNG bytes of ``fig`` as the book stores it: :data:`FIGURE_DPI`, tight bounding box, no timestamp or
+    software metadata (so the same figure gives the same bytes on every run)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _glue_metadata(name: str | None) -> dict:
+    # MyST-NB's glue format (myst_nb.glue with display=True), written without importing myst_nb, which Binder
+    # and Colab do not have. tools/lab_figures.py collects these outputs for the chapters.
+    if name is None:
+        return {}
+    if not name or any(c in name for c in "/\\ :"):
+        raise ValueError(f"figure name {name!r}: use a non-empty name without spaces, colons or slashes")
+    return {"scrapbook": {"name": name, "mime_prefix": ""}}
+
+
+def show(fig, name: str | None = None) -> None:
+    """Show ``fig`` as this notebook cell's PNG output and close it (the one way the labs output a figure).
+
+    With ``name`` the output is tagged so that a chapter can show the same image, stored once (in the executed
+    notebook): the book build writes it to ``_build/lab-figures/<name>.png`` and the chapter uses
+    ``{figure} /_build/lab-figures/<name>.png``. Names are unique across the book. Outside IPython the figure is
+    just closed.
+    """
+    import base64
+
+    metadata = _glue_metadata(name)
+    png = figure_png(fig)
+    text = repr(fig)
+    plt.close(fig)
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # plain Python: nothing to display
+        return
+    if get_ipython() is None:
+        return
+    display({"image/png": base64.b64encode(png).decode("ascii"), "text/plain": text}, raw=True, metadata=metadata)
+
+
+def glue(name: str, value, display: bool = False) -> None:
+    """Store ``value``'s display under ``name`` for the chapters' ``{glue:text}`` roles (MyST-NB's glue format,
+    without needing myst_nb, which Binder and Colab do not have). With ``display=True`` it is shown too."""
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display as ipy_display
+
+    prefix = "" if display else "application/papermill.record/"
+    bundle, metadata = format_display_data(value)
+    metadata["scrapbook"] = {"name": _glue_metadata(name)["scrapbook"]["name"], "mime_prefix": prefix}
+    ipy_display({prefix + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
+
+
+def show_table(markdown: str, name: str | None = None) -> None:
+    """Show a Markdown table as this cell's output; with ``name`` a chapter can include it from
+    ``_build/lab-figures/<name>.md`` (see :func:`show`)."""
+    metadata = _glue_metadata(name)
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    display({"text/markdown": markdown, "text/plain": markdown}, raw=True, metadata=metadata)
 
 
 @contextmanager
