@@ -354,3 +354,10 @@ def score_field_2d(score: Callable, density: Callable | None = None, xlim=(-3, 3
            + (", over black contour lines of the density" if density is not None else "")
            + (f", with {len(samples)} samples as orange dots" if samples is not None else "") + ".")
     return fig, alt
+
+
+# Kernel-free explorations (a slider over precomputed frames) live in convexscore.explore; the labs may import them
+# from here too. Imported last: explore uses book_style above.
+from .explore import slider_bundle, slider_figure  # noqa: E402
+
+__all__ += ["slider_bundle", "slider_figure"]
