@@ -2,7 +2,9 @@
 
 By default notebooks are rendered with their stored (nbval-verified) outputs; ``--execute`` re-runs every
 notebook during the build (jupyter-book's ``execute_notebooks: force``); ``--student`` builds an edition
-without the exercise solutions into ``_build/student/_build/html``.
+without the exercise solutions into ``_build/student/_build/html``; ``--builder pdflatex`` builds the whole
+book as one PDF with Sphinx's LaTeX writer and XeLaTeX (``make pdf``), in ``_build/pdf/_build/latex``, and copies it
+to ``_build/html/`` (the preface links to it there) and ``_build/``. The HTML build copies a PDF built earlier.
 Also writes the generated tables that the Reproducibility page includes.
 """
 from __future__ import annotations
@@ -26,6 +28,41 @@ KEY_PACKAGES = [
     "convexscore", "numpy", "scipy", "cvxpy", "clarabel", "torch", "matplotlib", "ipywidgets",
     "jupyter-book", "sphinx", "myst-nb", "nbval", "pytest", "joblib",
 ]
+PDF_NAME = "convex-score-matching.pdf"  # latex.latex_documents.targetname in _config.yml, as .pdf
+PDF_BUILD = ROOT / "_build" / "pdf"  # its own output path: a PDF build leaves the HTML build's doctrees alone
+PDF = PDF_BUILD / "_build" / "latex" / PDF_NAME
+
+
+def fix_exercise_references(tex: Path) -> int:
+    """Point references to sphinx-exercise exercises at the exercise, with its number; returns how many.
+
+    sphinx-exercise 1.2.1's LaTeX output labels an exercise ``exercise:<label>`` (a phantom section, numbered
+    in its title "Exercise 2.5.1 (...)") while references ask for ``<doc>:<label>``, which LaTeX prints as "??".
+    """
+    text = tex.read_text(encoding="utf-8")
+    numbers = dict(re.findall(
+        r"\\label\{exercise:([^}]+)\}\s*\\begin\{sphinxadmonition\}\{note\}\{Exercise ([0-9.]+)", text))
+
+    def replace(m: re.Match) -> str:
+        label = m.group(2)
+        if label not in numbers:
+            return m.group(0)
+        return f"\\hyperref[exercise:{label}]{{Exercise {numbers[label]}}}"
+
+    text, count = re.subn(
+        r"\\hyperref\[\\detokenize\{([^}:]+):([^}]+)\}\]\{Exercise \\ref\{\\detokenize\{\1:\2\}\}\}",
+        replace, text)
+    tex.write_text(text, encoding="utf-8")
+    return count
+
+
+def publish_pdf() -> None:
+    """Copy the built PDF next to the HTML (the preface's link works offline) and to ``_build/``."""
+    if not PDF.exists():
+        return
+    shutil.copy2(PDF, ROOT / "_build" / PDF_NAME)
+    if (ROOT / "_build" / "html").is_dir():
+        shutil.copy2(PDF, ROOT / "_build" / "html" / PDF_NAME)
 
 
 def write_reproducibility_tables() -> None:
@@ -73,21 +110,51 @@ def main() -> int:
     parser.add_argument("--execute", action="store_true", help="re-execute every notebook during the build")
     parser.add_argument("--student", action="store_true",
                         help="student edition without solutions, built into _build/student/_build/html")
-    parser.add_argument("--builder", default="html")
+    parser.add_argument("--builder", default="html", choices=["html", "pdflatex", "latex"],
+                        help="html (default); pdflatex: the whole book as one PDF (make pdf); latex: the .tex only")
     args = parser.parse_args()
+    if args.builder != "html" and args.student:
+        parser.error("--student builds the HTML edition only")
     write_reproducibility_tables()
     config = build_config(args.execute, args.student)
     jb = Path(sys.executable).with_name("jupyter-book")
     out = ROOT / "_build" / "student" if args.student else ROOT
+    if args.builder != "html":
+        out = PDF_BUILD
     # A fresh build each time: Sphinx only reports warnings for the files it re-reads.
-    shutil.rmtree(out / "_build" / "html", ignore_errors=True)
+    shutil.rmtree(out / "_build" / ("html" if args.builder == "html" else "latex"), ignore_errors=True)
     shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
-    cmd = [str(jb), "build", str(ROOT), "--config", str(config), "--builder", args.builder,
+    # The PDF: jupyter-book writes the LaTeX, the .tex is corrected, then its Makefile runs latexmk (XeLaTeX).
+    builder = "latex" if args.builder == "pdflatex" else args.builder
+    cmd = [str(jb), "build", str(ROOT), "--config", str(config), "--builder", builder,
            "--path-output", str(out), "-W", "-n", "--keep-going", "--all"]
     with pinned_kernel():  # EXECUTE=1 runs the notebooks with this environment's Python
         code = subprocess.call(cmd, cwd=ROOT)
-    if code == 0:
+    if code != 0:
+        return code
+    if args.builder == "pdflatex":
+        latex_dir = PDF.parent
+        fixed = fix_exercise_references(latex_dir / PDF_NAME.replace(".pdf", ".tex"))
+        print(f"{fixed} references to exercises pointed at their exercise")
+        # latexmk reruns XeLaTeX until the cross-references settle; its output goes to a log, errors to stderr
+        log = latex_dir / "make-all-pdf.log"
+        with log.open("w") as out:
+            code = subprocess.call(["make", "all-pdf", "LATEXOPTS=-interaction=nonstopmode -halt-on-error"],
+                                   cwd=latex_dir, stdout=out, stderr=subprocess.STDOUT)
+        if code != 0:
+            tail = log.read_text(errors="replace").splitlines()[-40:]
+            print("\n".join(tail) + f"\nerror: the LaTeX run failed; the whole log is {log}", file=sys.stderr)
+            return code
+    if args.builder == "html":
+        if not args.student:
+            publish_pdf()
         print(f"The book is built: open file://{out / '_build' / 'html' / 'index.html'}")
+    elif args.builder == "pdflatex":
+        if not PDF.exists():
+            print(f"error: the LaTeX build finished but wrote no {PDF}", file=sys.stderr)
+            return 1
+        publish_pdf()
+        print(f"The PDF is built: {ROOT / '_build' / PDF_NAME}")
     return code
 
 
