@@ -24,7 +24,7 @@ export JUPYTER_PLATFORM_DIRS := 1
 NOTEBOOKS := $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null | sort)
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env --nbval-cell-timeout=600
 
-.PHONY: help venv book pdf test test-lib test-notebooks test-pdf test-browser lab execute clean benchmarks
+.PHONY: help venv book pdf test test-lib test-notebooks test-pdf test-launch test-browser lab execute clean benchmarks
 
 help:
 	@echo "make book        build the HTML book into _build/html (EXECUTE=1 re-runs every notebook;"
@@ -32,7 +32,7 @@ help:
 	@echo "make pdf         the whole book as one PDF (XeLaTeX): _build/convex-score-matching.pdf, also in _build/html"
 	@echo "make test        library tests, nbval on every notebook, a warnings-as-errors build, browser checks"
 	@echo "make lab         open the notebooks in JupyterLab (PORT=$(PORT); extra options in LAB_ARGS)"
-	@echo "make test-lib / test-notebooks / test-pdf / test-browser   the parts of make test"
+	@echo "make test-lib / test-notebooks / test-pdf / test-launch / test-browser   the parts of make test"
 	@echo "make execute     re-execute notebooks in place and store outputs (NB=path to pick one)"
 	@echo "make benchmarks  run the performance benchmarks (not part of make test)"
 
@@ -62,6 +62,7 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory test-notebooks
 	$(MAKE) --no-print-directory book
 	$(MAKE) --no-print-directory test-pdf
+	$(MAKE) --no-print-directory test-launch
 	$(MAKE) --no-print-directory test-browser
 
 pdf: $(STAMP)
@@ -70,6 +71,10 @@ pdf: $(STAMP)
 # Builds the PDF and checks pages, chapters and references; skips without TeX unless CI=true (tools/check_pdf.py).
 test-pdf: $(STAMP)
 	$(BIN)/python tools/check_pdf.py
+
+# Fresh Binder and Colab environments run a lab and an assignment; skips unless CI=true or LAUNCH_TEST=1.
+test-launch: $(STAMP)
+	$(BIN)/python tools/launch_env_test.py
 
 test-lib: $(STAMP)
 	$(BIN)/python -m pytest -q tests --ignore=tests/browser
