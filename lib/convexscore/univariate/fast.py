@@ -29,7 +29,7 @@ problem; see ``benchmarks/bench_solvers.py`` for the comparison), hence this mod
 
 Exact finish. Once the barrier is small, the support (kink positions and signs) is guessed from the iterate and the
 program restricted to it is solved exactly (:func:`_crossover`: a tridiagonal system in O(n)); a few active-set
-rounds correct the guess (:func:`_active_set_rounds`). When the guess is right the primal is exactly optimal and
+rounds correct the guess (:func:`active_set_rounds`). When the guess is right the primal is exactly optimal and
 sparse, and its scores give an exactly optimal dual point, so the certified gap is zero up to rounding.
 
 Known limits (measured, one run on this 2-core machine): each iteration costs one banded LU with partial pivoting
@@ -137,7 +137,7 @@ def _families(prog: ConvexProgram) -> list[_Family]:
     return [_Family(2.0, 1.0, -beta * ones, beta * ones, 0, 0)]
 
 
-class _Problem:
+class Problem:
     """Precomputed arrays for one program (all O(K))."""
 
     def __init__(self, prog: ConvexProgram):
@@ -294,7 +294,7 @@ class _Newton:
     (Eliminating ``U_k`` first would subtract two huge, nearly equal numbers: abs has ``w - (2w)^2 / (4w) = 0``.)
     """
 
-    def __init__(self, P: _Problem, W: list[np.ndarray]):
+    def __init__(self, P: Problem, W: list[np.ndarray]):
         self.P = P
         K = P.K
         Bd = np.zeros(K)
@@ -409,7 +409,7 @@ def _max_step(v: np.ndarray, dv: np.ndarray) -> float:
     return float(min(1.0, np.min(-v[neg] / dv[neg])))
 
 
-def _z_from_multipliers(P: _Problem, zl: list[np.ndarray], zh: list[np.ndarray]) -> np.ndarray:
+def _z_from_multipliers(P: Problem, zl: list[np.ndarray], zh: list[np.ndarray]) -> np.ndarray:
     K = P.K
     nblocks = P.prog.layout.size // K
     z = np.zeros((nblocks, K))
@@ -419,7 +419,7 @@ def _z_from_multipliers(P: _Problem, zl: list[np.ndarray], zh: list[np.ndarray])
     return z.reshape(-1)
 
 
-def _polish(P: _Problem, S: np.ndarray, sl, sh, zl, zh) -> np.ndarray:
+def _polish(P: Problem, S: np.ndarray, sl, sh, zl, zh) -> np.ndarray:
     """Primal ``z`` read off the dual iterate, O(n).
 
     The multipliers of an interior-point iterate carry the (slowly vanishing) dual residual, which the l1 term
@@ -519,7 +519,7 @@ def _polish(P: _Problem, S: np.ndarray, sl, sh, zl, zh) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- exact crossover
-def _active_set(P: _Problem, sl, sh, zl, zh):
+def _active_set(P: Problem, sl, sh, zl, zh):
     """Guess the optimal support from an interior iterate: a box side is active where its multiplier exceeds its
     slack (the usual interior-point indicator). Returns ``knots`` (sorted), ``owner`` (family index) and ``side``
     (+1: lower bound, the multiplier goes to ``lower_block`` with a positive sign; -1: upper bound, negative) and
@@ -555,7 +555,7 @@ def _slope_gradient(wslope: np.ndarray, gaps: np.ndarray, npar: int) -> np.ndarr
     return g
 
 
-def _crossover(P: _Problem, knots: np.ndarray, owner: np.ndarray, side: np.ndarray, act: np.ndarray | None = None):
+def _crossover(P: Problem, knots: np.ndarray, owner: np.ndarray, side: np.ndarray, act: np.ndarray | None = None):
     """The exact minimiser of the program restricted to the guessed support (kink positions ``knots``, families
     ``owner``, signs ``side``), in O(n).
 
@@ -711,7 +711,7 @@ def _crossover(P: _Problem, knots: np.ndarray, owner: np.ndarray, side: np.ndarr
     return z.reshape(-1), kinks
 
 
-def _refined_crossover(P: _Problem, knots, owner, side, act, rounds: int = CROSSOVER_ROUNDS):
+def _refined_crossover(P: Problem, knots, owner, side, act, rounds: int = CROSSOVER_ROUNDS):
     """Crossover with a few active-set corrections, each O(n).
 
     An interior iterate flags some constraints as active whose multipliers are in fact zero; fixing their signs
@@ -735,7 +735,7 @@ def _refined_crossover(P: _Problem, knots, owner, side, act, rounds: int = CROSS
     return None
 
 
-def _active_set_rounds(P: _Problem, own: np.ndarray, sd: np.ndarray, ac: np.ndarray, rounds: int):
+def active_set_rounds(P: Problem, own: np.ndarray, sd: np.ndarray, ac: np.ndarray, rounds: int):
     """Primal-dual active-set rounds from a support guess given per knot (``own`` (K,) family or -1, ``sd`` (K,)
     side, ``ac`` (families, K) activity). Each round solves the crossover, then drops the kinks whose sign
     contradicts their side and adds the knots whose boxes the implied dual point violates. Returns
@@ -785,7 +785,7 @@ def _run_maxima(amount: np.ndarray, tol: float) -> np.ndarray:
     return out
 
 
-def _support_arrays(P: _Problem, knots, owner, side, act):
+def _support_arrays(P: Problem, knots, owner, side, act):
     """Per-knot arrays ``(own, sd, ac)`` from the compact support description of :func:`_active_set`."""
     own = np.full(P.K, -1)
     sd = np.zeros(P.K)
@@ -794,7 +794,7 @@ def _support_arrays(P: _Problem, knots, owner, side, act):
     return own, sd, ac
 
 
-def _support_of(P: _Problem, z: np.ndarray):
+def support_of(P: Problem, z: np.ndarray):
     """Per-knot support arrays ``(own, sd, ac)`` of a primal ``z`` (the layout of :func:`_support_arrays`)."""
     K = P.K
     zb = z.reshape(-1, K)
@@ -809,12 +809,12 @@ def _support_of(P: _Problem, z: np.ndarray):
     return own, sd, ac
 
 
-def _dual_from_scores(P: _Problem, z: np.ndarray):
+def _dual_from_scores(P: Problem, z: np.ndarray):
     """The dual point that the primal ``z`` implies (SM: its scores; DSM: its residuals), as the internal state
     ``S`` (K-1,), with its feasibility: ``(S, violation, skip equality residual)``.
 
     Rounding in ``U = cumsum(h S)`` can leave the boxes violated by ~1e-13 of ``|U|``; the point is then moved
-    towards the strictly feasible starting point (:meth:`_Problem.initial_S`) by the smallest step that restores
+    towards the strictly feasible starting point (:meth:`Problem.initial_S`) by the smallest step that restores
     feasibility (the constraints are affine in ``S``, so the step is exact)."""
     S, viol, e = _raw_dual_from_scores(P, z)
     if viol <= P.feas_tol:
@@ -835,7 +835,7 @@ def _dual_from_scores(P: _Problem, z: np.ndarray):
     return S, P.violation(P.g_all(P.U_of_S(S))), e
 
 
-def _raw_dual_from_scores(P: _Problem, z: np.ndarray):
+def _raw_dual_from_scores(P: Problem, z: np.ndarray):
     from .programs import scores_at_data
 
     f = scores_at_data(P.prog, z)
@@ -849,7 +849,7 @@ def _raw_dual_from_scores(P: _Problem, z: np.ndarray):
     return S, P.violation(P.g_all(U)), e
 
 
-def _certify(P: _Problem, S, zl, zh, sl, sh, ipm_feasible: bool):
+def _certify(P: Problem, S, zl, zh, sl, sh, ipm_feasible: bool):
     """Best primal and best dual point available at this iterate, and their certified gap.
 
     Primal candidates: the exact crossover on the guessed support first; if its implied dual point is infeasible
@@ -892,14 +892,14 @@ def solve_fast(prog: ConvexProgram, tol: float = TOL, max_iter: int = 200, S0: n
     ``S0`` (K-1,): optional warm start for the dual state (e.g. from a neighbouring ``beta``); ``verbose`` prints
     one line per iteration. Raises :class:`SolverError` if the gap is not certified within ``max_iter`` iterations.
     """
-    P = _Problem(prog)
+    P = Problem(prog)
     # Near the optimum some slacks underflow relative to their multipliers; a non-finite or vanishing step is
     # detected below and ends the run (with an error unless the gap is already certified).
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return _ipm(P, prog, tol, max_iter, S0, verbose)
 
 
-def _ipm(P: "_Problem", prog: ConvexProgram, tol: float, max_iter: int, S0, verbose: bool) -> FastResult:
+def _ipm(P: "Problem", prog: ConvexProgram, tol: float, max_iter: int, S0, verbose: bool) -> FastResult:
     K = P.K
     S = P.initial_S() if S0 is None else np.asarray(S0, dtype=np.float64).copy()
     if S.shape != (K - 1,):
@@ -1001,7 +1001,7 @@ def _ipm(P: "_Problem", prog: ConvexProgram, tol: float, max_iter: int, S0, verb
         # exact finish: active-set rounds from the last iterate's support guess give a sparse, exactly optimal z
         # (and rescue runs whose interior-point iterates stalled near the optimum, e.g. just above the threshold)
         guess = _support_arrays(P, *_active_set(P, sl, sh, zl, zh))
-        fin = _active_set_rounds(P, *guess, rounds=FINISH_ROUNDS)
+        fin = active_set_rounds(P, *guess, rounds=FINISH_ROUNDS)
         if fin is not None:
             zf, Sf = fin
             vf, lf = objective(prog, zf), P.dual_value(Sf)
@@ -1014,17 +1014,17 @@ def _ipm(P: "_Problem", prog: ConvexProgram, tol: float, max_iter: int, S0, verb
             "use solver='cvxpy' (the problem may be badly scaled: rescale the data)"
         )
     z, value, lower, gap, rel, S = best
-    z, value = _minimum_norm_ends(P, z, value)
+    z, value = minimum_norm_ends(P, z, value)
     gap = value - lower
     rel = gap / max(1.0, abs(value))
     if -1e-12 * max(1.0, abs(value)) <= gap < 0.0:  # exact crossover: a zero gap up to rounding
         gap, rel = 0.0, 0.0
     lam = P.dual_point(S)
-    viol = _violation(prog, lam)
+    viol = max_violation(prog, lam)
     return FastResult(z, value, lam, lower, gap, rel, viol, it, S)
 
 
-def _minimum_norm_ends(P: _Problem, z: np.ndarray, value: float) -> tuple[np.ndarray, float]:
+def minimum_norm_ends(P: Problem, z: np.ndarray, value: float) -> tuple[np.ndarray, float]:
     """Among equally good solutions, the one of least Euclidean norm (absolute value without skip).
 
     On the data ``|x - t_1| + |x - t_K| = t_K - t_1`` is constant, so adding the same amount to the two end kinks
@@ -1055,7 +1055,7 @@ def _minimum_norm_ends(P: _Problem, z: np.ndarray, value: float) -> tuple[np.nda
     return z, value
 
 
-def _violation(prog: ConvexProgram, lam: np.ndarray) -> float:
+def max_violation(prog: ConvexProgram, lam: np.ndarray) -> float:
     """``max_k |(A^T lam + d)_k| - beta`` in O(n)."""
     vals = apply_transpose(lam, prog.knots, prog.layout)
     if prog.d is not None:

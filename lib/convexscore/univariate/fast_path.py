@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import TOL, FastResult, _active_set_rounds, _minimum_norm_ends, _Problem, _support_of, _violation, solve_fast
+from .fast import TOL, FastResult, active_set_rounds, minimum_norm_ends, Problem, support_of, max_violation, solve_fast
 from .fit import denoising_program, score_matching_program
 from .programs import ConvexProgram, objective
 
@@ -27,13 +27,13 @@ CONTINUATION_ROUNDS = 12
 """Active-set rounds per ``beta`` before falling back to a cold interior-point solve."""
 
 
-def _continue(P: _Problem, z_prev: np.ndarray, tol: float, rounds: int = CONTINUATION_ROUNDS) -> FastResult | None:
+def _continue(P: Problem, z_prev: np.ndarray, tol: float, rounds: int = CONTINUATION_ROUNDS) -> FastResult | None:
     """Certified solution of ``P`` from the support of ``z_prev`` by active-set rounds, or None."""
-    fin = _active_set_rounds(P, *_support_of(P, z_prev), rounds=rounds)
+    fin = active_set_rounds(P, *support_of(P, z_prev), rounds=rounds)
     if fin is None:
         return None
     z, S = fin
-    z, value = _minimum_norm_ends(P, z, objective(P.prog, z))
+    z, value = minimum_norm_ends(P, z, objective(P.prog, z))
     lower = P.dual_value(S)
     gap = value - lower
     if -1e-12 * max(1.0, abs(value)) <= gap < 0.0:  # a zero gap up to rounding
@@ -42,7 +42,7 @@ def _continue(P: _Problem, z_prev: np.ndarray, tol: float, rounds: int = CONTINU
     if rel > tol:
         return None
     lam = P.dual_point(S)
-    return FastResult(z, value, lam, lower, gap, rel, _violation(P.prog, lam), 0, S)
+    return FastResult(z, value, lam, lower, gap, rel, max_violation(P.prog, lam), 0, S)
 
 
 def fit_path(
@@ -73,19 +73,30 @@ def fit_path(
     if loss == "dsm" and (sigma is None or noise is None):
         raise ValueError("denoising paths need sigma and noise (one standard normal draw per data point)")
     order = np.argsort(-betas, kind="stable")
-    out: list[FastResult | None] = [None] * betas.size
-    prev: FastResult | None = None
+    programs = []
     for i in order:
-        prog: ConvexProgram
         if loss == "sm":
-            prog = score_matching_program(x, float(betas[i]), activation, skip)
+            programs.append(score_matching_program(x, float(betas[i]), activation, skip))
         else:
-            prog = denoising_program(x, float(betas[i]), sigma, noise, activation, skip)
+            programs.append(denoising_program(x, float(betas[i]), sigma, noise, activation, skip))
+    solved = solve_path(programs, tol=tol, warm_start=warm_start)
+    out: list[FastResult | None] = [None] * betas.size
+    for i, res in zip(order, solved):
+        out[i] = res
+    return out  # type: ignore[return-value]
+
+
+def solve_path(programs: list[ConvexProgram], tol: float = TOL, warm_start: bool = True) -> list[FastResult]:
+    """Solve a sequence of programs that differ only in ``beta``, in the given order (largest ``beta`` first works
+    best), each from the previous one's support when ``warm_start`` (see the module notes)."""
+    out: list[FastResult] = []
+    prev: FastResult | None = None
+    for prog in programs:
         res = None
         if warm_start and prev is not None and prog.knots.K >= 3:
-            res = _continue(_Problem(prog), prev.z, tol)
+            res = _continue(Problem(prog), prev.z, tol)
         if res is None:
             res = solve_fast(prog, tol=tol)
-        out[i] = res
+        out.append(res)
         prev = res
-    return out  # type: ignore[return-value]
+    return out

@@ -37,7 +37,7 @@ Where the optimum is not unique the two solvers return different members of the 
 and the same function on the data. The fast solver returns a vertex (each kink carried by one neuron; for ReLU with
 skip the right and left ramps at a knot differ by a line, and Clarabel's interior point splits the kink between
 them, doubling the width), except for the absolute-value family without skip, where it returns the minimum-norm
-member that Clarabel also finds (:func:`.fast._minimum_norm_ends`). ``solver="cvxpy"`` gives Clarabel's
+member that Clarabel also finds (:func:`.fast.minimum_norm_ends`). ``solver="cvxpy"`` gives Clarabel's
 analytic-centre solutions, which Chapters 6-8 discuss."""
 
 
