@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import threading
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -108,6 +111,48 @@ class Browser:
         if res.returncode != 0 or not out.exists():
             raise RuntimeError(f"chromium --screenshot failed (exit {res.returncode}): {res.stderr[-2000:]}")
         return out
+
+
+class _HarnessHandler(_QuietHandler):
+    """Serves the build, and at ``/__harness__/<page>`` the harness page registered for that page."""
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        m = re.fullmatch(r"/__harness__/([0-9A-Za-z_./-]+\.html)", self.path.split("?")[0])
+        if m is None:
+            return super().do_GET()
+        body = self.server.harnesses[m.group(1)].encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class OfflineBrowser(Browser):
+    """Chromium that can resolve no host name but 127.0.0.1, so a page that needs the network fails visibly."""
+
+    FLAGS = [*Browser.FLAGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+
+
+def run_harness(harness_html: str, page: str, executable: str) -> tuple[dict, list[tuple[str, int]]]:
+    """Load ``harness_html`` (a page that loads a book page in a same-origin iframe, runs its checks there and
+    writes JSON into ``<pre id="result">``) from a fresh local server; return that JSON and the server's request
+    log (path, status)."""
+    handler = functools.partial(_HarnessHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.requests = []
+    httpd.harnesses = {page: harness_html}
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        dom = OfflineBrowser(executable).dom(f"http://127.0.0.1:{httpd.server_address[1]}/__harness__/{page}")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    m = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
+    assert m, f"{page}: the harness wrote no result"
+    text = unescape(m.group(1))
+    assert text != "pending", f"{page}: the page did not load in the harness"
+    return json.loads(text), list(httpd.requests)
 
 
 @pytest.fixture(scope="session")

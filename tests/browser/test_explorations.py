@@ -8,17 +8,11 @@ network would also show failed requests. Run after `make book`; see conftest.py 
 """
 from __future__ import annotations
 
-import functools
-import http.server
-import json
-import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
-from html import unescape
 
 import pytest
 
-from .conftest import HTML, ROOT, Browser, _QuietHandler
+from .conftest import HTML, ROOT, run_harness
 
 LABS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
@@ -57,40 +51,11 @@ document.getElementById('lab').addEventListener('load', () => setTimeout(run, 20
 </script></body></html>"""
 
 
-class _HarnessHandler(_QuietHandler):
-    def do_GET(self):  # noqa: N802 - http.server's name
-        m = re.fullmatch(r"/__explore__/([0-9A-Za-z_.-]+\.html)", self.path.split("?")[0])
-        if m is None:
-            return super().do_GET()
-        body = HARNESS.format(page=m.group(1)).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class _OfflineBrowser(Browser):
-    FLAGS = [*Browser.FLAGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
-
-
 _results: dict[str, tuple[dict, list]] = {}
 
 
 def _run(page: str, executable: str) -> tuple[dict, list]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_HarnessHandler, directory=str(HTML)))
-    httpd.requests = []
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        dom = _OfflineBrowser(executable).dom(f"http://127.0.0.1:{httpd.server_address[1]}/__explore__/{page}")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-    m = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
-    assert m, f"{page}: the harness wrote no result"
-    text = unescape(m.group(1))
-    assert text != "pending", f"{page}: the lab page did not load in the harness"
-    return json.loads(text), list(httpd.requests)
+    return run_harness(HARNESS.format(page=page), page, executable)
 
 
 def result(lab: str, browser) -> tuple[dict, list]:
