@@ -56,6 +56,39 @@ def fix_exercise_references(tex: Path) -> int:
     return count
 
 
+UNNUMBERED_PARTS = ("Front matter", "Back matter")
+"""Parts of ``_toc.yml`` whose chapters are unnumbered in the HTML; the PDF leaves them unnumbered too."""
+
+
+def unnumber_front_and_back_matter(tex: Path) -> int:
+    """Star the chapters (and their sections) of the front and back matter; returns how many chapters.
+
+    Sphinx's LaTeX writer numbers every chapter, so the notation page became Chapter 1 and every chapter of the
+    book was one higher in the PDF than in the HTML. A starred chapter is still listed in the table of contents.
+    The bibliography page's own chapter heading is dropped: the bibliography environment opens a chapter itself,
+    which left an empty chapter before it.
+    """
+    out, count, unnumbered = [], 0, False
+    for line in tex.read_text(encoding="utf-8").split("\n"):
+        part = re.fullmatch(r"\\part\{(.+)\}", line)
+        if part:
+            unnumbered = part.group(1) in UNNUMBERED_PARTS
+        chapter = re.fullmatch(r"\\chapter\{(.+)\}", line)
+        if unnumbered and chapter and chapter.group(1) == "Bibliography":
+            count += 1  # the bibliography environment that follows opens its own unnumbered chapter
+            continue
+        if unnumbered and chapter:
+            out += [f"\\chapter*{{{chapter.group(1)}}}", f"\\addcontentsline{{toc}}{{chapter}}{{{chapter.group(1)}}}",
+                    f"\\markboth{{{chapter.group(1)}}}{{}}"]
+            count += 1
+            continue
+        if unnumbered:
+            line = re.sub(r"^\\(section|subsection|subsubsection)\{", r"\\\1*{", line)
+        out.append(line)
+    tex.write_text("\n".join(out), encoding="utf-8")
+    return count
+
+
 def publish_pdf() -> None:
     """Copy the built PDF next to the HTML (the preface's link works offline) and to ``_build/``."""
     if not PDF.exists():
@@ -136,6 +169,8 @@ def main() -> int:
         latex_dir = PDF.parent
         fixed = fix_exercise_references(latex_dir / PDF_NAME.replace(".pdf", ".tex"))
         print(f"{fixed} references to exercises pointed at their exercise")
+        starred = unnumber_front_and_back_matter(latex_dir / PDF_NAME.replace(".pdf", ".tex"))
+        print(f"{starred} chapters of the front and back matter unnumbered")
         # latexmk reruns XeLaTeX until the cross-references settle; its output goes to a log, errors to stderr
         log = latex_dir / "make-all-pdf.log"
         with log.open("w") as out:

@@ -39,7 +39,7 @@ def main() -> int:
     pages = int(re.search(r"^Pages:\s+(\d+)", info, flags=re.M).group(1))
     text = subprocess.run(["pdftotext", str(PDF), "-"], capture_output=True, text=True, check=True).stdout
     tex = (ROOT / "_build" / "pdf" / "_build" / "latex" / "convex-score-matching.tex").read_text(encoding="utf-8")
-    titles = [t.replace("\\sphinxhyphen{}", "-") for t in re.findall(r"^\\chapter\{(.+)\}$", tex, flags=re.M)]
+    titles = [t.replace("\\sphinxhyphen{}", "-") for t in re.findall(r"^\\chapter\*?\{(.+)\}$", tex, flags=re.M)]
     flat = " ".join(text.split())
     chapters = [t for t in titles if t in flat]
     problems = []
@@ -48,6 +48,10 @@ def main() -> int:
     if len(titles) < CHAPTERS + 3 or len(chapters) != len(titles):
         problems.append(f"{len(titles)} chapters in the LaTeX ({len(chapters)} of them in the PDF's text), "
                         f"expected notation, {CHAPTERS} chapters and the back matter")
+    numbered = re.findall(r"^\\chapter\{(.+)\}$", tex, flags=re.M)
+    if len(numbered) != CHAPTERS:
+        problems.append(f"{len(numbered)} numbered chapters, expected the book's {CHAPTERS} (front and back matter "
+                        "are unnumbered, so chapter numbers agree with the HTML)")
     unresolved = [line.strip() for line in text.splitlines() if "??" in line]
     if unresolved:
         problems.append(f"{len(unresolved)} unresolved references ('??'), e.g. {unresolved[:3]}")
