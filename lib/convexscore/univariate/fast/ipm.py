@@ -14,6 +14,7 @@ from .finish import (
 )
 from .newton import kernels
 from .structure import (
+    CERTIFY_EVERY,
     CROSSOVER,
     FINISH_ROUNDS,
     INITIAL_MULTIPLIER,
@@ -59,13 +60,14 @@ def _ipm(P: Problem, prog: ConvexProgram, tol: float, max_iter: int, S0, verbose
     lu, piv = np.empty((N, kern.WIDTH)), np.empty(N, dtype=np.int64)
     cvec, y2, r = np.empty(N), np.empty(N), np.empty(N)
     m_tot = max(P.m, 1)
-    rel, best = float("nan"), None
+    rel, best, next_cert = float("nan"), None, np.inf
     u1fix = 0.0 if P.u1fix is None else P.u1fix
     for it in range(1, max_iter + 1):
         mu, e, viol, dual = kern.measures(S, P.h, P.c, P.ybar, P.alpha, P.gamma, P.lo, P.hi, P.mask, P.skip, u1fix,
                                           sl, sh, zl, zh, U, rl, rh, gS)
         # certificate check (O(n), numpy) once the barrier is small
-        if mu * 2 * m_tot <= CROSSOVER * max(1.0, abs(dual + P.within)):
+        if mu * 2 * m_tot <= CROSSOVER * max(1.0, abs(dual + P.within)) and mu <= next_cert:
+            next_cert = mu / CERTIFY_EVERY
             ok = abs(e) <= P.eq_tol and viol <= P.feas_tol
             cert = _certify(P, S.copy(), zl, zh, sl, sh, ok)  # S changes in place below
             rel = cert[4]
