@@ -309,12 +309,12 @@ def test_compiled_band_lu_matches_dense_solve(seed, scale):
             if 0 <= i < N:
                 dense[i, j] = lu[j, r]
     assert np.allclose(dense, dense.T)
-    piv = np.empty(N, dtype=np.int64)
-    assert k.band_factor(lu, piv) == 0
+    piv, dinv = np.empty(N, dtype=np.int64), np.empty(N)
+    assert k.band_factor(lu, piv, dinv) == 0
     for _ in range(3):
         b = rng.standard_normal(N) * 10.0 ** rng.uniform(-3, 3, N)
         x = b.copy()
-        k.band_solve(lu, piv, x)
+        k.band_solve(lu, piv, dinv, x)
         ref = np.linalg.solve(dense, b)
         # backward error (what partial pivoting guarantees) and agreement with the dense solve
         res = np.max(np.abs(dense @ x - b)) / (np.max(np.abs(dense)) * np.max(np.abs(x)) + np.max(np.abs(b)))
@@ -340,8 +340,9 @@ def test_compiled_band_lu_matches_lapack():
     k.assemble(lu, c, h, Bd)
     ab = np.ascontiguousarray(lu.T)
     lu_l, piv_l, info = lapack.dgbtrf(ab, 3, 3)
-    piv = np.empty(N, dtype=np.int64)
-    assert info == 0 and k.band_factor(lu, piv) == 0
+    piv, dinv = np.empty(N, dtype=np.int64), np.empty(N)
+    assert info == 0 and k.band_factor(lu, piv, dinv) == 0
+    np.testing.assert_allclose(dinv, 1.0 / lu[:, k.KV], rtol=1e-15)
     np.testing.assert_array_equal(piv, piv_l)
     np.testing.assert_allclose(lu.T, lu_l, rtol=1e-12, atol=1e-12 * np.max(np.abs(lu_l)))
 

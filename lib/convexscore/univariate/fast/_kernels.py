@@ -20,9 +20,10 @@ WIDTH = 2 * KL + KU + 1
 
 
 @njit(cache=True, error_model="numpy")
-def band_factor(lu: np.ndarray, piv: np.ndarray) -> int:
-    """LU with partial pivoting of the band matrix in ``lu`` (N, 10), in place (LAPACK ``dgbtf2``'s algorithm).
-    Returns 0, or ``j + 1`` when the pivot of column ``j`` is exactly zero."""
+def band_factor(lu: np.ndarray, piv: np.ndarray, dinv: np.ndarray) -> int:
+    """LU with partial pivoting of the band matrix in ``lu`` (N, 10), in place (LAPACK ``dgbtf2``'s algorithm and
+    storage); ``dinv`` (N,) receives the reciprocals of the pivots (so that the solves multiply). Returns 0, or
+    ``j + 1`` when the pivot of column ``j`` is exactly zero."""
     n = lu.shape[0]
     ju = 0
     info = 0
@@ -36,6 +37,7 @@ def band_factor(lu: np.ndarray, piv: np.ndarray) -> int:
                 best, p = v, i
         piv[j] = j + p
         if best == 0.0:
+            dinv[j] = 0.0
             if info == 0:
                 info = j + 1
             continue
@@ -46,35 +48,61 @@ def band_factor(lu: np.ndarray, piv: np.ndarray) -> int:
                 lu[c, KV + j - c] = lu[c, KV + j + p - c]
                 lu[c, KV + j + p - c] = a
         inv = 1.0 / lu[j, KV]
-        for i in range(1, km + 1):
-            lu[j, KV + i] *= inv
-        for c in range(j + 1, ju + 1):
-            a = lu[c, KV + j - c]
-            if a != 0.0:
-                for i in range(1, km + 1):
-                    lu[c, KV + j + i - c] -= lu[j, KV + i] * a
+        dinv[j] = inv
+        if km == KL:  # interior column: fixed trip counts, unrolled by the compiler
+            l1 = lu[j, KV + 1] * inv
+            l2 = lu[j, KV + 2] * inv
+            l3 = lu[j, KV + 3] * inv
+            lu[j, KV + 1] = l1
+            lu[j, KV + 2] = l2
+            lu[j, KV + 3] = l3
+            for c in range(j + 1, ju + 1):
+                o = KV + j - c
+                a = lu[c, o]
+                if a != 0.0:
+                    lu[c, o + 1] -= l1 * a
+                    lu[c, o + 2] -= l2 * a
+                    lu[c, o + 3] -= l3 * a
+        else:
+            for i in range(1, km + 1):
+                lu[j, KV + i] *= inv
+            for c in range(j + 1, ju + 1):
+                a = lu[c, KV + j - c]
+                if a != 0.0:
+                    for i in range(1, km + 1):
+                        lu[c, KV + j + i - c] -= lu[j, KV + i] * a
     return info
 
 
 @njit(cache=True, error_model="numpy")
-def band_solve(lu: np.ndarray, piv: np.ndarray, b: np.ndarray) -> None:
+def band_solve(lu: np.ndarray, piv: np.ndarray, dinv: np.ndarray, b: np.ndarray) -> None:
     """Solve ``A x = b`` in place with the factor of :func:`band_factor`."""
     n = lu.shape[0]
     for j in range(n - 1):
         p = piv[j]
+        bj = b[p]
         if p != j:
-            t = b[p]
             b[p] = b[j]
-            b[j] = t
-        bj = b[j]
-        if bj != 0.0:
-            for i in range(1, min(KL, n - 1 - j) + 1):
+            b[j] = bj
+        if j < n - KL:
+            b[j + 1] -= lu[j, KV + 1] * bj
+            b[j + 2] -= lu[j, KV + 2] * bj
+            b[j + 3] -= lu[j, KV + 3] * bj
+        else:
+            for i in range(1, n - j):
                 b[j + i] -= lu[j, KV + i] * bj
     for j in range(n - 1, -1, -1):
-        b[j] /= lu[j, KV]
-        bj = b[j]
-        if bj != 0.0:
-            for i in range(max(0, j - KV), j):
+        bj = b[j] * dinv[j]
+        b[j] = bj
+        if j >= KV:
+            b[j - 6] -= lu[j, 0] * bj
+            b[j - 5] -= lu[j, 1] * bj
+            b[j - 4] -= lu[j, 2] * bj
+            b[j - 3] -= lu[j, 3] * bj
+            b[j - 2] -= lu[j, 4] * bj
+            b[j - 1] -= lu[j, 5] * bj
+        else:
+            for i in range(0, j):
                 b[i] -= lu[j, KV + i - j] * bj
 
 
@@ -105,7 +133,7 @@ def assemble(lu: np.ndarray, c: np.ndarray, h: np.ndarray, Bd: np.ndarray) -> No
 
 
 @njit(cache=True, error_model="numpy")
-def newton_factor(lu, piv, cvec, y2, rho, c, h, alpha, gamma, mask, W, skip) -> tuple:
+def newton_factor(lu, piv, dinv, cvec, y2, rho, c, h, alpha, gamma, mask, W, skip) -> tuple:
     """Factor the Newton system for the barrier weights ``W`` (nf, K). Fills ``rho`` (K,), the border ``cvec`` (N,)
     and ``y2 = A^{-1} cvec``; returns ``(info, schur)`` (``schur`` is the scalar Schur complement of ``dU_0``,
     unused with skip). See :mod:`.newton` for the elimination."""
@@ -118,7 +146,7 @@ def newton_factor(lu, piv, cvec, y2, rho, c, h, alpha, gamma, mask, W, skip) -> 
                 Bd[k] += alpha[f] * alpha[f] * W[f, k]
                 cross[k] += alpha[f] * gamma[f] * W[f, k]
     assemble(lu, c, h, Bd)
-    info = band_factor(lu, piv)
+    info = band_factor(lu, piv, dinv)
     cvec[:] = 0.0
     cvec[1] = 1.0
     rho[:] = 0.0
@@ -142,15 +170,19 @@ def newton_factor(lu, piv, cvec, y2, rho, c, h, alpha, gamma, mask, W, skip) -> 
         cvec[1 if j == 0 else 3 * j + 1] = rho[j] - rho[j + 1]
     cvec[1] = 1.0 - rho[1]
     y2[:] = cvec
-    band_solve(lu, piv, y2)
+    band_solve(lu, piv, dinv, y2)
     schur = corner - np.dot(cvec, y2)
     return info, schur
 
 
 @njit(cache=True, error_model="numpy")
-def newton_solve(lu, piv, cvec, y2, rho, schur, skip, gS, bU, b1, theta_fixed, r, dS) -> None:
-    """``dS`` (K-1,) of the Newton system with S-gradient ``gS`` (K-1,), U-gradient ``bU`` (K,) and total ``U_0``
-    gradient ``b1``; with skip ``dU_0`` is pinned to ``theta_fixed``. ``r`` (N,) is workspace."""
+def newton_solve(lu, piv, dinv, cvec, y2, rho, schur, skip, gS, bU, b1, theta_fixed, r, dS, dU) -> None:
+    """``dS`` (K-1,) and ``dU`` (K,) of the Newton system with S-gradient ``gS`` (K-1,), U-gradient ``bU`` (K,) and
+    total ``U_0`` gradient ``b1``; with skip ``dU_0`` is pinned to ``theta_fixed``. ``r`` (N,) is workspace.
+
+    ``dU`` is the system's own solution, not ``cumsum(h dS)``: the two agree in exact arithmetic, but near the
+    optimum barrier weights of ~1e18 turn the rounding of a cumulative sum over n terms into multiplier steps far
+    larger than the step itself, which blocked the step length of score matching at n >= 3 * 10^5 (measured)."""
     K = bU.shape[0]
     r[:] = 0.0
     for j in range(K - 1):
@@ -160,9 +192,9 @@ def newton_solve(lu, piv, cvec, y2, rho, schur, skip, gS, bU, b1, theta_fixed, r
     if skip:
         for i in range(r.shape[0]):
             r[i] -= theta_fixed * cvec[i]
-        band_solve(lu, piv, r)
+        band_solve(lu, piv, dinv, r)
     else:
-        band_solve(lu, piv, r)
+        band_solve(lu, piv, dinv, r)
         btheta = b1
         for k in range(1, K - 1):
             btheta += rho[k] * bU[k]
@@ -171,6 +203,11 @@ def newton_solve(lu, piv, cvec, y2, rho, schur, skip, gS, bU, b1, theta_fixed, r
             r[i] -= theta * y2[i]
     for j in range(K - 1):
         dS[j] = r[0 if j == 0 else 3 * j]
+    t0 = theta_fixed if skip else theta
+    dU[0] = t0
+    dU[K - 1] = 0.0
+    for k in range(1, K - 1):
+        dU[k] = r[3 * k - 1] + rho[k] * t0
 
 
 @njit(cache=True, error_model="numpy")
@@ -223,7 +260,7 @@ def measures(S, h, c, ybar, alpha, gamma, lo, hi, mask, skip, u1fix, sl, sh, zl,
 
 @njit(cache=True, error_model="numpy")
 def _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, e,
-               lu, piv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh):
+               lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh):
     """One Newton direction for the complementarity targets ``tl``, ``th`` (nf, K) (zero for the predictor)."""
     nf, K = sl.shape
     bU[:] = 0.0
@@ -237,12 +274,7 @@ def _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, 
                 bU[k] += alpha[f] * phi
                 if not skip:
                     b1 += (alpha[f] - gamma[f]) * phi if k == 0 else -gamma[f] * phi
-    newton_solve(lu, piv, cvec, y2, rho, schur, skip, gS, bU, b1, -e, r, dS)
-    acc = 0.0
-    dU[K - 1] = 0.0
-    for j in range(K - 2, -1, -1):
-        acc += h[j] * dS[j]
-        dU[j] = acc
+    newton_solve(lu, piv, dinv, cvec, y2, rho, schur, skip, gS, bU, b1, -e, r, dS, dU)
     for f in range(nf):
         for k in range(K):
             if skip:
@@ -278,7 +310,7 @@ def _step_length(mask, sl, sh, zl, zh, dsl, dsh, dzl, dzh) -> float:
 
 @njit(cache=True, error_model="numpy")
 def step(S, sl, sh, zl, zh, rl, rh, gS, mu, e, h, c, alpha, gamma, mask, skip, sigma_min,
-         lu, piv, cvec, y2, rho, W, tl, th, bU, dU, r, dS, dsl, dsh, dzl, dzh) -> tuple:
+         lu, piv, dinv, cvec, y2, rho, W, tl, th, bU, dU, r, dS, dsl, dsh, dzl, dzh) -> tuple:
     """One Mehrotra predictor-corrector iteration, in place on ``S``, ``sl``, ``sh``, ``zl``, ``zh``.
 
     Returns ``(status, alpha, sigma)``: status 0 the step was taken, 1 singular Newton system, 2 the step is not
@@ -295,11 +327,11 @@ def step(S, sl, sh, zl, zh, rl, rh, gS, mu, e, h, c, alpha, gamma, mask, skip, s
                 W[f, k] = 0.0
             tl[f, k] = 0.0
             th[f, k] = 0.0
-    info, schur = newton_factor(lu, piv, cvec, y2, rho, c, h, alpha, gamma, mask, W, skip)
+    info, schur = newton_factor(lu, piv, dinv, cvec, y2, rho, c, h, alpha, gamma, mask, W, skip)
     if info != 0:
         return 1, 0.0, 0.0
     _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, e,
-               lu, piv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh)
+               lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh)
     a_aff = _step_length(mask, sl, sh, zl, zh, dsl, dsh, dzl, dzh)
     comp = 0.0
     for f in range(nf):
@@ -318,7 +350,7 @@ def step(S, sl, sh, zl, zh, rl, rh, gS, mu, e, h, c, alpha, gamma, mask, skip, s
             tl[f, k] = sigma * mu - dsl[f, k] * dzl[f, k]
             th[f, k] = sigma * mu - dsh[f, k] * dzh[f, k]
     _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, e,
-               lu, piv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh)
+               lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh)
     a = min(1.0, 0.995 * _step_length(mask, sl, sh, zl, zh, dsl, dsh, dzl, dzh))
     for j in range(K - 1):
         if not np.isfinite(dS[j]):

@@ -57,7 +57,7 @@ def _ipm(P: Problem, prog: ConvexProgram, tol: float, max_iter: int, S0, verbose
     U, gS, rho, bU, dU = np.empty(K), np.empty(K - 1), np.empty(K), np.empty(K), np.empty(K)
     dS = np.empty(K - 1)
     rl, rh, W, tl, th, dsl, dsh, dzl, dzh = (np.empty((nf, K)) for _ in range(9))
-    lu, piv = np.empty((N, kern.WIDTH)), np.empty(N, dtype=np.int64)
+    lu, piv, dinv = np.empty((N, kern.WIDTH)), np.empty(N, dtype=np.int64), np.empty(N)
     cvec, y2, r = np.empty(N), np.empty(N), np.empty(N)
     m_tot = max(P.m, 1)
     rel, best, next_cert = float("nan"), None, np.inf
@@ -66,6 +66,8 @@ def _ipm(P: Problem, prog: ConvexProgram, tol: float, max_iter: int, S0, verbose
         mu, e, viol, dual = kern.measures(S, P.h, P.c, P.ybar, P.alpha, P.gamma, P.lo, P.hi, P.mask, P.skip, u1fix,
                                           sl, sh, zl, zh, U, rl, rh, gS)
         # certificate check (O(n), numpy) once the barrier is small
+        if it == 1:
+            next_cert = 1e-3 * mu  # the first iterates' dual values can be far off: no certificate there
         if mu * 2 * m_tot <= CROSSOVER * max(1.0, abs(dual + P.within)) and mu <= next_cert:
             next_cert = mu / CERTIFY_EVERY
             ok = abs(e) <= P.eq_tol and viol <= P.feas_tol
@@ -76,7 +78,7 @@ def _ipm(P: Problem, prog: ConvexProgram, tol: float, max_iter: int, S0, verbose
             if rel <= tol:
                 break
         status, alpha, sigma = kern.step(S, sl, sh, zl, zh, rl, rh, gS, mu, e, P.h, P.c, P.alpha, P.gamma, P.mask,
-                                         P.skip, SIGMA_MIN, lu, piv, cvec, y2, rho, W, tl, th, bU, dU, r, dS,
+                                         P.skip, SIGMA_MIN, lu, piv, dinv, cvec, y2, rho, W, tl, th, bU, dU, r, dS,
                                          dsl, dsh, dzl, dzh)
         if verbose:
             print(f"it {it:3d}  mu {mu:.3e}  sigma {sigma:.2e}  alpha {alpha:.3e}  rel {rel:.2e} viol {viol:.2e}  e {e:.2e}")

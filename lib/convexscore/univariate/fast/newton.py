@@ -45,9 +45,9 @@ class NewtonSystem:
         self.P = P
         N = 3 * P.K - 4
         self.lu = np.empty((N, k.WIDTH))
-        self.piv = np.empty(N, dtype=np.int64)
+        self.piv, self.dinv = np.empty(N, dtype=np.int64), np.empty(N)
         self.cvec, self.y2, self.rho, self.r = np.empty(N), np.empty(N), np.empty(P.K), np.empty(N)
-        info, self.schur = k.newton_factor(self.lu, self.piv, self.cvec, self.y2, self.rho, P.c, P.h, P.alpha,
+        info, self.schur = k.newton_factor(self.lu, self.piv, self.dinv, self.cvec, self.y2, self.rho, P.c, P.h, P.alpha,
                                            P.gamma, P.mask, np.ascontiguousarray(W, dtype=np.float64), P.skip)
         if info != 0:
             raise SolverError(f"fast solver: singular Newton system (zero pivot in column {info})")
@@ -55,8 +55,8 @@ class NewtonSystem:
     def solve(self, gS: np.ndarray, bU: np.ndarray, b1: float, theta_fixed: float) -> np.ndarray:
         """``dS`` (K-1,) for the S-gradient ``gS``, U-gradient ``bU`` (K,), total ``U_0`` gradient ``b1``; with skip
         ``dU_0`` is pinned to ``theta_fixed``."""
-        dS = np.empty(self.P.K - 1)
-        kernels().newton_solve(self.lu, self.piv, self.cvec, self.y2, self.rho, self.schur, self.P.skip,
+        dS, dU = np.empty(self.P.K - 1), np.empty(self.P.K)
+        kernels().newton_solve(self.lu, self.piv, self.dinv, self.cvec, self.y2, self.rho, self.schur, self.P.skip,
                                np.ascontiguousarray(gS, dtype=np.float64), np.ascontiguousarray(bU, dtype=np.float64),
-                               float(b1), float(theta_fixed), self.r, dS)
+                               float(b1), float(theta_fixed), self.r, dS, dU)
         return dS

@@ -200,7 +200,9 @@ class Problem:
 
         ``U_1`` is pinned (skip) or set where the intervals of every ``U_k`` are nonempty above the threshold:
         ReLU SM ``-n`` (then the right and left boxes coincide), abs SM ``-n + max(c_1, c_K)``, DSM ``0``.
-        Adjacent points with a tiny gap give a large ``S_k = (U_k - U_{k+1}) / h_k``; the first Newton steps remove it.
+        The centres follow the staircase of the counts ``d`` (a step at every point), so adjacent points with a tiny
+        gap would give a huge ``S_k = (U_k - U_{k+1}) / h_k``; :func:`_smooth_start` replaces them by a function that
+        is piecewise linear in ``t`` and stays inside the boxes.
         """
         prog, c = self.prog, self.c
         if self.skip:
@@ -222,6 +224,35 @@ class Problem:
             )
         U = 0.5 * (lo + hi)
         U[0], U[-1] = u1, 0.0
+        U = _smooth_start(self.t, U, lo, hi)
         return (U[:-1] - U[1:]) / self.h
 
 
+
+
+SMOOTH_STRIDES = (4096, 1024, 256, 64, 16, 4)
+"""Candidate knot strides for the piecewise-linear start (largest first)."""
+
+
+def _smooth_start(t: np.ndarray, U: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``U`` (K,) replaced by its linear interpolation in ``t`` between every ``m``-th knot, for the largest stride
+    ``m`` of :data:`SMOOTH_STRIDES` that keeps all but 0.1% of the interior knots a quarter of their box width inside
+    their box (those are clipped there). The box centres jump at every data point while the optimal ``U`` is
+    smooth in ``t``: from the centres, score matching at n = 10^6 spent its first ~40 iterations on steps of
+    length 0.002..0.2 (measured)."""
+    K = U.size
+    inner = slice(1, K - 1)
+    margin = 0.25 * (hi[inner] - lo[inner])
+    low, high = lo[inner] + margin, hi[inner] - margin
+    for m in SMOOTH_STRIDES:
+        if 4 * m > K:
+            continue
+        nodes = np.unique(np.concatenate([np.arange(0, K, m), [K - 1]]))
+        V = np.interp(t, t[nodes], U[nodes])
+        Vi = V[inner]
+        bad = np.count_nonzero((Vi < low) | (Vi > high))
+        if bad <= 1e-3 * K:
+            V[inner] = np.clip(Vi, low, high)
+            V[0], V[-1] = U[0], U[-1]
+            return V
+    return U
