@@ -102,7 +102,7 @@ def band_solve(lu: np.ndarray, piv: np.ndarray, dinv: np.ndarray, b: np.ndarray)
             b[j - 2] -= lu[j, 4] * bj
             b[j - 1] -= lu[j, 5] * bj
         else:
-            for i in range(0, j):
+            for i in range(j):
                 b[i] -= lu[j, KV + i - j] * bj
 
 
@@ -309,9 +309,60 @@ def _step_length(mask, sl, sh, zl, zh, dsl, dsh, dzl, dzh) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def step(S, sl, sh, zl, zh, rl, rh, gS, mu, e, h, c, alpha, gamma, mask, skip, sigma_min,
+def _centrality_correctors(count, a, target, tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, e,
+                           lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh) -> float:
+    """Gondzio's centrality correctors: at a trial step longer than ``a``, push the complementarity products that
+    fall outside ``[0.1, 10] * target`` back to that interval by adding to the targets ``tl``, ``th`` and solving
+    again with the same factor; a corrected direction is kept (in place) when its step length grows by 1%.
+    Returns the step length of the direction kept."""
+    nf, K = sl.shape
+    lo_t, hi_t = 0.1 * target, 10.0 * target
+    keep = (dS.copy(), dsl.copy(), dsh.copy(), dzl.copy(), dzh.copy())
+    for _ in range(count):
+        trial = min(1.0, 1.5 * a + 0.3)
+        for f in range(nf):
+            for k in range(K):
+                if mask[f, k]:
+                    for side in range(2):
+                        if side == 0:
+                            v = (sl[f, k] + trial * dsl[f, k]) * (zl[f, k] + trial * dzl[f, k])
+                        else:
+                            v = (sh[f, k] + trial * dsh[f, k]) * (zh[f, k] + trial * dzh[f, k])
+                        corr = 0.0
+                        if v < lo_t:
+                            corr = lo_t - v
+                        elif v > hi_t:
+                            corr = max(hi_t - v, -hi_t)
+                        if side == 0:
+                            tl[f, k] += corr
+                        else:
+                            th[f, k] += corr
+        _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, e,
+                   lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh)
+        a_new = _step_length(mask, sl, sh, zl, zh, dsl, dsh, dzl, dzh)
+        if not (a_new >= 1.01 * a):  # no gain: restore the last direction kept
+            dS[:] = keep[0]
+            dsl[:, :] = keep[1]
+            dsh[:, :] = keep[2]
+            dzl[:, :] = keep[3]
+            dzh[:, :] = keep[4]
+            return a
+        a = a_new
+        if a >= 0.9:
+            break
+        keep[0][:] = dS
+        keep[1][:, :] = dsl
+        keep[2][:, :] = dsh
+        keep[3][:, :] = dzl
+        keep[4][:, :] = dzh
+    return a
+
+
+@njit(cache=True, error_model="numpy")
+def step(S, sl, sh, zl, zh, rl, rh, gS, mu, e, h, c, alpha, gamma, mask, skip, sigma_min, correctors,
          lu, piv, dinv, cvec, y2, rho, W, tl, th, bU, dU, r, dS, dsl, dsh, dzl, dzh) -> tuple:
-    """One Mehrotra predictor-corrector iteration, in place on ``S``, ``sl``, ``sh``, ``zl``, ``zh``.
+    """One Mehrotra predictor-corrector iteration with up to ``correctors`` centrality correctors, in place on
+    ``S``, ``sl``, ``sh``, ``zl``, ``zh``.
 
     Returns ``(status, alpha, sigma)``: status 0 the step was taken, 1 singular Newton system, 2 the step is not
     finite or below 1e-10, 3 the direction is not
@@ -351,7 +402,12 @@ def step(S, sl, sh, zl, zh, rl, rh, gS, mu, e, h, c, alpha, gamma, mask, skip, s
             th[f, k] = sigma * mu - dsh[f, k] * dzh[f, k]
     _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, e,
                lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh)
-    a = min(1.0, 0.995 * _step_length(mask, sl, sh, zl, zh, dsl, dsh, dzl, dzh))
+    a = _step_length(mask, sl, sh, zl, zh, dsl, dsh, dzl, dzh)
+    if correctors > 0 and a < 0.9:
+        a = _centrality_correctors(correctors, a, sigma * mu, tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask,
+                                   skip, h, gS, e, lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r,
+                                   dS, dsl, dsh, dzl, dzh)
+    a = min(1.0, 0.995 * a)
     for j in range(K - 1):
         if not np.isfinite(dS[j]):
             return 3, a, sigma

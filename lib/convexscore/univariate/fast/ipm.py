@@ -14,6 +14,7 @@ from .finish import (
 )
 from .newton import kernels
 from .structure import (
+    CORRECTORS,
     CERTIFY_EVERY,
     CROSSOVER,
     FINISH_ROUNDS,
@@ -78,10 +79,12 @@ def _ipm(P: Problem, prog: ConvexProgram, tol: float, max_iter: int, S0, verbose
             if rel <= tol:
                 break
         status, alpha, sigma = kern.step(S, sl, sh, zl, zh, rl, rh, gS, mu, e, P.h, P.c, P.alpha, P.gamma, P.mask,
-                                         P.skip, SIGMA_MIN, lu, piv, dinv, cvec, y2, rho, W, tl, th, bU, dU, r, dS,
+                                         P.skip, SIGMA_MIN, CORRECTORS, lu, piv, dinv, cvec, y2, rho, W, tl, th, bU, dU, r, dS,
                                          dsl, dsh, dzl, dzh)
         if verbose:
-            print(f"it {it:3d}  mu {mu:.3e}  sigma {sigma:.2e}  alpha {alpha:.3e}  rel {rel:.2e} viol {viol:.2e}  e {e:.2e}")
+            cen = min(float(np.min((sl * zl)[P.mask], initial=np.inf)), float(np.min((sh * zh)[P.mask], initial=np.inf)))
+            print(f"it {it:3d}  mu {mu:.3e}  sigma {sigma:.2e}  alpha {alpha:.3e}  rel {rel:.2e}  viol {viol:.2e}  "
+                  f"e {e:.2e}  min(s z) / mu {cen / mu if mu > 0 else np.nan:.1e}  max|r| {float(np.max(np.abs(rl))):.1e}")
         if status == 1:
             raise SolverError("fast solver: singular Newton system (a zero pivot in the banded LU)")
         if status != 0:  # a vanishing or non-finite step: the next one would be the same, stop here

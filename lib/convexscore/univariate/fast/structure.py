@@ -21,6 +21,9 @@ SIGMA_MIN = 1e-3
 TOL = 1e-8
 """Default target for the certified relative duality gap."""
 
+CORRECTORS = 2
+"""Gondzio centrality correctors per iteration (each one band solve with the iteration's factor)."""
+
 INITIAL_MULTIPLIER = 1e3
 """Initial box multipliers are ``INITIAL_MULTIPLIER * max(1, beta) / slack``. Score-matching kinks are large (the
 objective scales with n), and a start far below them costs 30-70 short steps: at n = 10^5 this choice took the
