@@ -18,6 +18,7 @@ from .structure import (
     CERTIFY_EVERY,
     CROSSOVER,
     FINISH_ROUNDS,
+    FINISH_ROUNDS_CERTIFIED,
     INITIAL_MULTIPLIER,
     SIGMA_MIN,
     TOL,
@@ -93,7 +94,8 @@ def _ipm(P: Problem, prog: ConvexProgram, tol: float, max_iter: int, S0, verbose
         # exact finish: active-set rounds from the last iterate's support guess give a sparse, exactly optimal z
         # (and rescue runs whose interior-point iterates stalled near the optimum, e.g. just above the threshold)
         guess = _support_arrays(P, *_active_set(P, sl, sh, zl, zh))
-        fin = active_set_rounds(P, *guess, rounds=FINISH_ROUNDS)
+        certified = best is not None and best[4] <= tol
+        fin = active_set_rounds(P, *guess, rounds=FINISH_ROUNDS_CERTIFIED if certified else FINISH_ROUNDS)
         if fin is not None:
             zf, Sf = fin
             vf, lf = objective(prog, zf), P.dual_value(Sf)

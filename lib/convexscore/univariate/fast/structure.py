@@ -41,7 +41,11 @@ CROSSOVER_ROUNDS = 4
 """Sign corrections per crossover attempt (each one tridiagonal solve and a few O(n) passes)."""
 
 FINISH_ROUNDS = 30
-"""Active-set rounds after the interior-point method has certified the gap, to return the exact sparse optimum."""
+"""Active-set rounds after the interior-point loop when it has not certified the gap (a rescue)."""
+
+FINISH_ROUNDS_CERTIFIED = 6
+"""Active-set rounds when the interior-point method has already certified the gap: the exact sparse optimum is a bonus,
+and at n = 10^6 (denoising) 30 failing rounds took 7.4 of 23 s (measured)."""
 
 
 @dataclass(frozen=True)
