@@ -20,9 +20,16 @@ Gorinevsky 2009 do for l1 trend filtering). The multipliers of the boxes are the
   would lose every digit. ``U`` is always recomputed from ``S`` by a cumulative sum.
 * The Newton system is solved in the saddle-point form with unknowns ``(dS, dU, omega)`` (``omega`` the
   multiplier of ``dU_k - dU_{k+1} = h_k dS_k``). Interleaved, it is a banded matrix with 3 sub- and 3
-  super-diagonals and entries ``1/c``, ``h``, ``+-1`` and the barrier curvature, never ``1/h``. It is factored by
-  LAPACK's banded LU with partial pivoting (``dgbtrf``) in O(n). ``U_1`` couples to every constraint of the
-  left-ramp and abs families (an "arrow"); it is kept out of the band and eliminated by a scalar Schur complement.
+  super-diagonals and entries ``1/c``, ``h``, ``+-1`` and the barrier curvature, never ``1/h``. It is factored by a
+  compiled banded LU with partial pivoting (:mod:`.newton`, kernels in :mod:`._kernels`, numba) in O(n). ``U_1``
+  couples to every constraint of the left-ramp and abs families (an "arrow"); it is kept out of the band and
+  eliminated by a scalar Schur complement. The step's ``dU`` is the band system's own solution, not
+  ``cumsum(h dS)`` (see :func:`._kernels.newton_solve`).
+
+Each iteration (residuals, factor, predictor, corrector, up to two centrality correctors, step length, update) is
+one compiled call; numpy is used only for the set-up and the exact finish. The kernels are compiled on the first
+solve on a machine and cached by numba (``cache=True``); numba is imported on the first solve, not with the
+package.
 
 No maintained library solves this structure (generic conic solvers see a dense or a sparse but unstructured
 problem; see ``benchmarks/bench_solvers.py`` for the comparison), hence this module.
@@ -32,14 +39,14 @@ program restricted to it is solved exactly (:func:`_crossover`: a tridiagonal sy
 rounds correct the guess (:func:`active_set_rounds`). When the guess is right the primal is exactly optimal and
 sparse, and its scores give an exactly optimal dual point, so the certified gap is zero up to rounding.
 
-Known limits (measured, one run on this 2-core machine): each iteration costs one banded LU with partial pivoting
-(LAPACK ``dgbtrf``, unblocked for this bandwidth), a few triangular solves and numpy passes, about 0.15 s at
-n = 10^5; 16-36 iterations were needed at n = 10^4 and 23-29 at 10^5 (3-5 s), far above the cost of a sort. Just
-above the score-matching threshold (beta <= 2 tau at n = 10^4) the iterates still stall: :func:`solve_fast` then
-raises and :func:`solve` falls back to the sparse CVXPY program. Score matching at n = 3 * 10^5 and 10^6 (beta =
-10, benchmark settings) is not certified: in the last iterations ``U = cumsum(h S)`` violates its boxes by ~1e-8
-through rounding, the step length collapses, and the exact finish's active-set rounds do not recover the support
-(measured gap 2e-5 at 3 * 10^5, 1e-2 at 10^6). Denoising at 10^6 certifies (28 iterations, 65 s).
+Known limits (measured, one run on a shared 2-core machine, one thread; ``benchmarks/bench_solvers.py``): an
+iteration costs about 40 ns per point at n = 10^4..10^5 and 0.4 us at 10^6 (memory-bound: the factor is 240 bytes
+per point), i.e. 50-90 ``np.sort`` of the same data; the band LU (19 ns per band column, three columns per point) and
+its 3-5 solves (11 ns per column each, a dependent chain) take most of it. Score matching at beta = 10 needs 16
+iterations at n = 10^4, 21 at 10^5 and 47 at 10^6 (its first iterates are badly centred and take short steps),
+denoising 17-26, score matching at beta = 10^4 7-8. Just above the score-matching threshold (beta <= 2 tau at n =
+10^4) the iterates can stall: :func:`solve_fast` then raises and :func:`solve` falls back to the sparse CVXPY
+program.
 
 The solver stops when the certified relative gap ``(P(z) - D(lam)) / max(1, |P(z)|)`` is below ``tol``, with
 ``P`` the primal objective of the program at the recovered ``z`` and ``D`` the dual objective at a feasible dual

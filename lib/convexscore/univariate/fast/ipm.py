@@ -14,11 +14,12 @@ from .finish import (
 )
 from .newton import kernels
 from .structure import (
-    CORRECTORS,
     CERTIFY_EVERY,
+    CORRECTORS,
     CROSSOVER,
     FINISH_ROUNDS,
     FINISH_ROUNDS_CERTIFIED,
+    FINISH_SHORT_ABOVE,
     INITIAL_MULTIPLIER,
     SIGMA_MIN,
     TOL,
@@ -94,8 +95,8 @@ def _ipm(P: Problem, prog: ConvexProgram, tol: float, max_iter: int, S0, verbose
         # exact finish: active-set rounds from the last iterate's support guess give a sparse, exactly optimal z
         # (and rescue runs whose interior-point iterates stalled near the optimum, e.g. just above the threshold)
         guess = _support_arrays(P, *_active_set(P, sl, sh, zl, zh))
-        certified = best is not None and best[4] <= tol
-        fin = active_set_rounds(P, *guess, rounds=FINISH_ROUNDS_CERTIFIED if certified else FINISH_ROUNDS)
+        short = best is not None and best[4] <= tol and K > FINISH_SHORT_ABOVE
+        fin = active_set_rounds(P, *guess, rounds=FINISH_ROUNDS_CERTIFIED if short else FINISH_ROUNDS)
         if fin is not None:
             zf, Sf = fin
             vf, lf = objective(prog, zf), P.dual_value(Sf)
