@@ -261,7 +261,9 @@ def measures(S, h, c, ybar, alpha, gamma, lo, hi, mask, skip, u1fix, sl, sh, zl,
 @njit(cache=True, error_model="numpy")
 def _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, e,
                lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh):
-    """One Newton direction for the complementarity targets ``tl``, ``th`` (nf, K) (zero for the predictor)."""
+    """One Newton direction for the complementarity targets ``tl``, ``th`` (nf, K) (zero for the predictor), in
+    place; returns its step length: the largest step in (0, 1] that keeps the masked slacks and multipliers
+    nonnegative."""
     nf, K = sl.shape
     bU[:] = 0.0
     b1 = 0.0
@@ -275,6 +277,7 @@ def _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, 
                 if not skip:
                     b1 += (alpha[f] - gamma[f]) * phi if k == 0 else -gamma[f] * phi
     newton_solve(lu, piv, dinv, cvec, y2, rho, schur, skip, gS, bU, b1, -e, r, dS, dU)
+    step = 1.0
     for f in range(nf):
         for k in range(K):
             if skip:
@@ -283,29 +286,22 @@ def _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, 
                 dg = alpha[f] * dU[k] - gamma[f] * dU[0]
             a = dg + rl[f, k]
             b = -dg + rh[f, k]
+            da = (tl[f, k] - sl[f, k] * zl[f, k] - zl[f, k] * a) / sl[f, k]
+            db = (th[f, k] - sh[f, k] * zh[f, k] - zh[f, k] * b) / sh[f, k]
             dsl[f, k] = a
             dsh[f, k] = b
-            dzl[f, k] = (tl[f, k] - sl[f, k] * zl[f, k] - zl[f, k] * a) / sl[f, k]
-            dzh[f, k] = (th[f, k] - sh[f, k] * zh[f, k] - zh[f, k] * b) / sh[f, k]
-
-
-@njit(cache=True, error_model="numpy")
-def _step_length(mask, sl, sh, zl, zh, dsl, dsh, dzl, dzh) -> float:
-    """Largest step in (0, 1] that keeps the masked slacks and multipliers nonnegative."""
-    nf, K = sl.shape
-    a = 1.0
-    for f in range(nf):
-        for k in range(K):
-            if mask[f, k]:
-                if dsl[f, k] < 0.0:
-                    a = min(a, -sl[f, k] / dsl[f, k])
-                if dsh[f, k] < 0.0:
-                    a = min(a, -sh[f, k] / dsh[f, k])
-                if dzl[f, k] < 0.0:
-                    a = min(a, -zl[f, k] / dzl[f, k])
-                if dzh[f, k] < 0.0:
-                    a = min(a, -zh[f, k] / dzh[f, k])
-    return a
+            dzl[f, k] = da
+            dzh[f, k] = db
+            if mask[f, k]:  # the step length, fused into this pass
+                if a < 0.0:
+                    step = min(step, -sl[f, k] / a)
+                if b < 0.0:
+                    step = min(step, -sh[f, k] / b)
+                if da < 0.0:
+                    step = min(step, -zl[f, k] / da)
+                if db < 0.0:
+                    step = min(step, -zh[f, k] / db)
+    return step
 
 
 @njit(cache=True, error_model="numpy")
@@ -337,9 +333,8 @@ def _centrality_correctors(count, a, target, tl, th, sl, sh, zl, zh, rl, rh, alp
                             tl[f, k] += corr
                         else:
                             th[f, k] += corr
-        _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, e,
-                   lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh)
-        a_new = _step_length(mask, sl, sh, zl, zh, dsl, dsh, dzl, dzh)
+        a_new = _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, e,
+                           lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh)
         if not (a_new >= 1.01 * a):  # no gain: restore the last direction kept
             dS[:] = keep[0]
             dsl[:, :] = keep[1]
@@ -381,9 +376,8 @@ def step(S, sl, sh, zl, zh, rl, rh, gS, mu, e, h, c, alpha, gamma, mask, skip, s
     info, schur = newton_factor(lu, piv, dinv, cvec, y2, rho, c, h, alpha, gamma, mask, W, skip)
     if info != 0:
         return 1, 0.0, 0.0
-    _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, e,
-               lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh)
-    a_aff = _step_length(mask, sl, sh, zl, zh, dsl, dsh, dzl, dzh)
+    a_aff = _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, e,
+                       lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh)
     comp = 0.0
     for f in range(nf):
         for k in range(K):
@@ -400,9 +394,8 @@ def step(S, sl, sh, zl, zh, rl, rh, gS, mu, e, h, c, alpha, gamma, mask, skip, s
         for k in range(K):
             tl[f, k] = sigma * mu - dsl[f, k] * dzl[f, k]
             th[f, k] = sigma * mu - dsh[f, k] * dzh[f, k]
-    _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, e,
-               lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh)
-    a = _step_length(mask, sl, sh, zl, zh, dsl, dsh, dzl, dzh)
+    a = _direction(tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask, skip, h, gS, e,
+                   lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r, dS, dsl, dsh, dzl, dzh)
     if correctors > 0 and a < 0.9:
         a = _centrality_correctors(correctors, a, sigma * mu, tl, th, sl, sh, zl, zh, rl, rh, alpha, gamma, mask,
                                    skip, h, gS, e, lu, piv, dinv, cvec, y2, rho, schur, bU, dU, r,
