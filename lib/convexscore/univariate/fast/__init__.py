@@ -40,13 +40,14 @@ rounds correct the guess (:func:`active_set_rounds`). When the guess is right th
 sparse, and its scores give an exactly optimal dual point, so the certified gap is zero up to rounding.
 
 Known limits (measured, one run on a shared 2-core machine, one thread; ``benchmarks/bench_solvers.py``): an
-iteration costs about 40 ns per point at n = 10^4..10^5 and 0.4 us at 10^6 (memory-bound: the factor is 240 bytes
-per point), i.e. 50-90 ``np.sort`` of the same data; the band LU (19 ns per band column, three columns per point) and
-its 3-5 solves (11 ns per column each, a dependent chain) take most of it. Score matching at beta = 10 needs 16
-iterations at n = 10^4, 21 at 10^5 and 47 at 10^6 (its first iterates are badly centred and take short steps),
-denoising 17-26, score matching at beta = 10^4 7-8. Just above the score-matching threshold (beta <= 2 tau at n =
-10^4) the iterates can stall: :func:`solve_fast` then raises and :func:`solve` falls back to the sparse CVXPY
-program.
+iteration costs 230-450 ns per point at n = 10^4..10^5 and 400-550 ns at 10^6 (memory-bound: the band factor alone
+is 240 bytes per point), i.e. 50-90 ``np.sort`` of the same data. The band LU (about 19 ns per band column, three
+columns per point) and its 2-4 solves (about 11 ns per column each, a chain of dependent updates) take half of it,
+passes over the slacks and multipliers the rest. Score matching at beta = 10 needs 16 iterations at n = 10^4, 21 at
+10^5 and 47 at 10^6 (its first iterates are badly centred and take short steps), denoising 17-26, score matching
+at beta = 10^4 7-8: 550x (beta = 10^4), 2,100x (denoising) and 3,400x (beta = 10) ``np.sort`` at n = 10^6. Just
+above the score-matching threshold (beta <= 2 tau at n = 10^4) the iterates can stall: :func:`solve_fast` then
+raises and :func:`solve` falls back to the sparse CVXPY program.
 
 The solver stops when the certified relative gap ``(P(z) - D(lam)) / max(1, |P(z)|)`` is below ``tol``, with
 ``P`` the primal objective of the program at the recovered ``z`` and ``D`` the dual objective at a feasible dual
