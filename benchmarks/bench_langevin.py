@@ -2,7 +2,7 @@
 
 The floor is ``rng.standard_normal(out=buffer)`` for 10^6 float64 values (numpy's PCG64 generator), the least work
 any ULA step must do. For piecewise-linear scores with K knots (a continuous, confining score with random slopes)
-we time one step of ``convexscore.langevin`` with the compiled one-pass kernel (``fast="c"``, when a C compiler is
+we time one step of ``convexscore.langevin`` with the compiled one-pass kernel (``fast="numba"``, when numba is
 available), with the numpy kernel (``fast="numpy"``), and with the generic loop where the score is evaluated by
 binary search (``searchsorted``, ``fast=False``). Times are CPU seconds of this process (``time.process_time``),
 so other jobs on a shared machine inflate them less than wall time; a step's cost is (time of a 20-step run -
@@ -72,24 +72,24 @@ def main() -> None:
     for K in KNOTS:
         score = confining_score(K, rng)
         step = 0.1 / score.lipschitz
-        times = {"noise": [], "c": [], "numpy": [], "searchsorted": []}
+        times = {"noise": [], "numba": [], "numpy": [], "searchsorted": []}
         for r in range(REPEATS):
             times["noise"].append(floor_cost())
             if has_c:
-                times["c"].append(step_cost(score, x0, step, "c", r))
+                times["numba"].append(step_cost(score, x0, step, "numba", r))
             times["numpy"].append(step_cost(score, x0, step, "numpy", r))
             if r < 2:
                 times["searchsorted"].append(step_cost(score, x0, step, False, r))
         med = {k: float(np.median(v)) if v else float("nan") for k, v in times.items()}
         rows.append({"knots": K, **{f"{k}_ms": 1e3 * v for k, v in med.items()},
-                     **{f"{k}_over_noise": med[k] / med["noise"] for k in ("c", "numpy", "searchsorted")}})
+                     **{f"{k}_over_noise": med[k] / med["noise"] for k in ("numba", "numpy", "searchsorted")}})
     print(f"Langevin step cost, {N:.0e} chains, float64, one thread; ratio = CPU time of a step / of drawing its noise")
-    print(f"{'knots':>6} {'noise ms':>9} {'C kernel':>9} {'numpy kernel':>13} {'searchsorted':>13}")
+    print(f"{'knots':>6} {'noise ms':>9} {'numba':>9} {'numpy kernel':>13} {'searchsorted':>13}")
     for r in rows:
-        print(f"{r['knots']:>6} {r['noise_ms']:>9.2f} {r['c_over_noise']:>8.2f}x {r['numpy_over_noise']:>12.2f}x "
+        print(f"{r['knots']:>6} {r['noise_ms']:>9.2f} {r['numba_over_noise']:>8.2f}x {r['numpy_over_noise']:>12.2f}x "
               f"{r['searchsorted_over_noise']:>12.2f}x")
     if not has_c:
-        print("(no C compiler: the compiled kernel was not measured)")
+        print("(numba unavailable: the compiled kernel was not measured)")
     out = Path(__file__).resolve().parent / "results" / "langevin.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"date": datetime.date.today().isoformat(), "chains": N, "machine": platform.processor() or platform.machine(),

@@ -7,12 +7,15 @@ certificate: the fast solver certifies its own gap, the CVXPY solvers are checke
 reference time ``np.sort`` is measured on the same data. A failure (no certified gap, solver status not optimal) is
 recorded with its message and the time spent, never dropped.
 
-Two more measurements in the same run: a 50-value ``beta`` path at n = 10^4 with ``fit_path`` (warm starts) against
-the median single solve of the same betas, and the fast solver's peak memory (numpy buffers, by ``tracemalloc``)
-per data point at two sizes, to check that memory is O(n).
+The fast solver also runs score matching at beta = 10^4 (program "sm_b1e4"); for each fast row the JSON has the
+iterations, the time per point per iteration and the certified relative gap. More measurements in the same run: a
+50-value ``beta`` path at n = 10^4 with ``fit_path`` (warm starts) against the median single solve of the same betas;
+the fast solver's peak memory per data point at two sizes (numpy buffers by ``tracemalloc``, and the process's peak
+resident set); and the compile time of the numba kernels, cold (empty cache directory) and warm (cache filled), each
+in a fresh process.
 
 Usage: ``python benchmarks/bench_solvers.py`` (writes ``benchmarks/results/solvers.json`` and ``solvers.png``);
-``--quick`` runs tiny sizes into a temporary directory (the smoke test).
+``--quick`` runs tiny sizes into a temporary directory (the smoke test); ``--no-cvxpy`` measures the fast solver only.
 """
 from __future__ import annotations
 
@@ -44,16 +47,18 @@ FULL = {
     "fast": (1000, 10_000, 100_000, 1_000_000),
 }
 QUICK = {"dense": (40,), "sparse": (40, 200), "fast": (40, 200)}
+FAST_PROGRAMS = ("sm", "sm_b1e4", "dsm")  # program name -> loss and beta in _program
 SPARSE_TIMEOUT = 600.0
 PATH_N, PATH_BETAS = {False: 10_000, True: 200}, {"sm": (5.0, 500.0), "dsm": (0.01, 10.0)}
 MEMORY_N = {False: (10_000, 100_000), True: (200, 2000)}
-SIGMA, BETA_SM, BETA_DSM = 0.3, 10.0, 1.0
+SIGMA, BETA_SM, BETA_SM_LARGE, BETA_DSM = 0.3, 10.0, 1e4, 1.0
 
 
 def _program(loss: str, n: int):
+    """``loss`` is a program name: "sm" (beta = 10), "sm_b1e4" (beta = 10^4) or "dsm"."""
     x = np.random.default_rng(0).standard_normal(n)
-    if loss == "sm":
-        return build_program("sm", x, BETA_SM, "relu", True)
+    if loss in ("sm", "sm_b1e4"):
+        return build_program("sm", x, BETA_SM if loss == "sm" else BETA_SM_LARGE, "relu", True)
     z = np.random.default_rng(1).standard_normal(n)
     return build_program("dsm", x + SIGMA * z, BETA_DSM, "relu", True, labels=-z / SIGMA)
 
@@ -65,6 +70,7 @@ def _run(loss: str, n: int, solver: str) -> dict:
         if solver == "fast":
             res = solve_fast(prog)
             out = {"value": res.value, "relative_gap": res.relative_gap, "iterations": res.iterations}
+            out["seconds_per_point_iteration"] = (time.perf_counter() - start) / (n * max(res.iterations, 1))
         else:
             sol = (solve_dense if solver == "dense" else solve_sparse)(prog)
             out = {"value": objective(prog, sol.z), "status": sol.status}
@@ -131,16 +137,16 @@ def _memory_rows(quick: bool) -> list[dict]:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         rows.append({"n": n, "peak_bytes": peak, "bytes_per_point": peak / n})
-        print(f"memory  n={n:7d}  peak {peak / 1e6:8.1f} MB = {peak / n:6.0f} bytes per point", flush=True)
+        print(f"memory  n={n:7d}  peak {peak / 1e6:8.1f} MB = {peak / n:6.0f} bytes per point (numpy buffers)", flush=True)
     return rows
 
 
 def _ratios(rows, sort) -> dict:
-    """Per loss: each CVXPY program's time over the fast solver's at the largest n where both gave an optimal answer,
-    lower bounds where sparse CVXPY gave none (:func:`_lower_bounds`), and the fast solver's time over ``np.sort``
-    at the largest n it certified."""
+    """Per program: each CVXPY program's time over the fast solver's at the largest n where both gave an optimal
+    answer, lower bounds where sparse CVXPY gave none (:func:`_lower_bounds`), and the fast solver's time over
+    ``np.sort`` (measured next to it) at every n it certified."""
     ratios = {}
-    for loss in ("sm", "dsm"):
+    for loss in FAST_PROGRAMS:
         ok = {(r["solver"], r["n"]): r for r in rows if r["loss"] == loss and "failed" not in r}
         out = {}
         for other in ("dense", "sparse"):
@@ -149,10 +155,9 @@ def _ratios(rows, sort) -> dict:
                 n = max(common)
                 out[f"{other}_over_fast_n{n}"] = ok[(other, n)]["seconds"] / ok[("fast", n)]["seconds"]
         out.update(_lower_bounds(rows, loss))
-        certified = [n for (s, n) in ok if s == "fast"]
-        if certified:
-            n = max(certified)
-            out[f"fast_over_sort_n{n}"] = ok[("fast", n)]["seconds"] / sort[n]
+        for n in sorted(n for (s, n) in ok if s == "fast"):
+            r = ok[("fast", n)]
+            out[f"fast_over_sort_n{n}"] = r["seconds"] / r.get("sort_seconds", sort.get(n, np.nan))
         ratios[loss] = out
     return ratios
 
@@ -179,25 +184,68 @@ def _sort_seconds(n: int, repeats: int = 5) -> float:
     return best
 
 
-def main(quick: bool = False, out_dir: Path | None = None) -> dict:
+def _compile_rows(quick: bool) -> dict:
+    """First-call time of the numba kernels (solver and Langevin) in a fresh process: cold (empty cache directory,
+    so numba compiles) and warm (the same directory again, so numba loads the cache). Each is the first solve of a
+    tiny program minus the second, plus the Langevin kernel's load."""
+    import subprocess
+    import tempfile
+
+    code = (
+        "import json, time, numpy as np\n"
+        "from convexscore.univariate.programs import build_program\n"
+        "from convexscore.univariate.fast import solve_fast\n"
+        "from convexscore import _ula_kernel\n"
+        "p = build_program('sm', np.random.default_rng(0).standard_normal(50), 10.0, 'relu', True)\n"
+        "t0 = time.perf_counter(); solve_fast(p); t1 = time.perf_counter(); solve_fast(p); t2 = time.perf_counter()\n"
+        "_ula_kernel.load(); t3 = time.perf_counter()\n"
+        "print(json.dumps({'solver': (t1 - t0) - (t2 - t1), 'langevin': t3 - t2}))\n"
+    )
+    out = {}
+    if quick:  # the smoke test: compiling in a fresh cache takes tens of seconds
+        return out
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for label in ("cold", "warm"):
+            done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900, check=False)
+            if done.returncode != 0:
+                out[label] = {"failed": done.stderr[-300:]}
+                continue
+            out[label] = json.loads(done.stdout.strip().splitlines()[-1])
+            print(f"compile {label}: solver kernels {out[label]['solver']:.2f} s, Langevin kernel "
+                  f"{out[label]['langevin']:.2f} s (first call minus a warm call)", flush=True)
+    return out
+
+
+def main(quick: bool = False, out_dir: Path | None = None, cvxpy: bool = True) -> dict:
     sizes = QUICK if quick else FULL
+    compile_times = _compile_rows(quick)
+    solve_fast(_program("sm", 50))  # load the compiled kernels (their first-call time is measured above)
     rows = []
-    for loss in ("sm", "dsm"):
+    for loss in FAST_PROGRAMS:
         for solver in ("dense", "sparse", "fast"):
+            if solver != "fast" and (not cvxpy or loss == "sm_b1e4"):
+                continue
             ns = sizes[solver][loss] if isinstance(sizes[solver], dict) else sizes[solver]
             for n in ns:
                 limited = solver == "sparse" and n >= 100_000
+                sort_before = _sort_seconds(n) if solver == "fast" else None
                 out = _run_limited(loss, n, solver, SPARSE_TIMEOUT) if limited else _run(loss, n, solver)
                 row = {"loss": loss, "solver": solver, "n": n, **out}
+                if sort_before is not None:  # np.sort of the same data, next to the solve (the machine is shared)
+                    row["sort_seconds"] = min(sort_before, _sort_seconds(n))
+                    row["over_sort"] = row["seconds"] / row["sort_seconds"]
                 rows.append(row)
                 msg = f"FAILED ({row['failed'][:70]})" if "failed" in row else f"value {row['value']:.10g}"
                 extra = f"  gap {row['relative_gap']:.1e}  iters {row['iterations']}" if "relative_gap" in row else ""
-                print(f"{loss:3s}  {solver:6s}  n={n:7d}  {row['seconds']:9.3f} s  {msg}{extra}", flush=True)
+                if "over_sort" in row:
+                    extra += f"  = {row['over_sort']:.0f} x np.sort"
+                print(f"{loss:7s}  {solver:6s}  n={n:7d}  {row['seconds']:9.3f} s  {msg}{extra}", flush=True)
     all_n = sorted({r["n"] for r in rows})
     sort = {n: _sort_seconds(n) for n in all_n}
     # agreement between solvers at the same n
     for r in rows:
-        r["sort_seconds"] = sort[r["n"]]
+        r.setdefault("sort_seconds", sort[r["n"]])
         others = [o for o in rows if o["loss"] == r["loss"] and o["n"] == r["n"] and o is not r and "value" in o]
         if "value" in r and others:
             r["max_value_difference"] = max(abs(r["value"] - o["value"]) / max(1.0, abs(o["value"])) for o in others)
@@ -207,48 +255,69 @@ def main(quick: bool = False, out_dir: Path | None = None) -> dict:
     result = {
         "description": __doc__.splitlines()[0],
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(),
-                    "cpus": os.cpu_count()},
+                    "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())},
         "settings": {"beta_sm": BETA_SM, "beta_dsm": BETA_DSM, "sigma": SIGMA, "quick": quick},
         "rows": rows,
         "ratios": ratios,
         "paths": paths,
         "memory": memory,
+        "compile_seconds": compile_times,
     }
     print("\nratios (one run):")
     for loss, rr in ratios.items():
         for k, v in rr.items():
-            print(f"  {loss:3s}  {k:34s}  {v:10.1f}")
+            print(f"  {loss:7s}  {k:34s}  {v:10.1f}")
     out_dir = Path(out_dir) if out_dir is not None else Path(__file__).resolve().parent / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "solvers.json").write_text(json.dumps(result, indent=2))
-    _plot(rows, sort, out_dir / "solvers.png")
+    _plot(rows, sort, out_dir / "solvers.png", result["machine"])
     return result
 
 
-def _plot(rows, sort, path: Path) -> None:
+def _plot(rows, sort, path: Path, machine: dict) -> None:
+    """Left: the fast solver's time over ``np.sort`` against n (targets 150x and 300x); right: seconds against n
+    for every solver (score matching beta = 10 solid, denoising dashed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    styles = {"dense": ("C0", "o", "dense CVXPY"), "sparse": ("C1", "s", "sparse CVXPY"), "fast": ("C2", "^", "fast (interior point)")}
-    for ax, loss in zip(axes, ("sm", "dsm")):
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.2))
+    names = {"sm": "score matching, beta = 10", "sm_b1e4": "score matching, beta = 1e4", "dsm": "denoising, beta = 1"}
+    for i, loss in enumerate(FAST_PROGRAMS):
+        ok = [(r["n"], r["over_sort"]) for r in rows if r["loss"] == loss and r["solver"] == "fast" and "failed" not in r]
+        bad = [(r["n"], r["over_sort"]) for r in rows if r["loss"] == loss and r["solver"] == "fast" and "failed" in r]
+        if ok:
+            ax0.loglog(*zip(*ok), marker="^", color=f"C{i + 2}", label=names[loss])
+        if bad:
+            ax0.loglog(*zip(*bad), marker="x", linestyle="none", color=f"C{i + 2}", markersize=10,
+                       label=f"{names[loss]}: not certified")
+    for level, style in ((300, "k--"), (150, "k:")):
+        ax0.axhline(level, color="k", linestyle=style[1:], linewidth=1, label=f"target {level} x np.sort")
+    ax0.set_xlabel("n (data points)")
+    ax0.set_ylabel("fast solver time / np.sort time")
+    ax0.set_title("fast solver (build + solve) over np.sort of the same data")
+    ax0.grid(True, which="both", alpha=0.3)
+    ax0.legend(fontsize=7)
+    styles = {"dense": ("C0", "o", "dense CVXPY"), "sparse": ("C1", "s", "sparse CVXPY"), "fast": ("C2", "^", "fast")}
+    for loss, ls in (("sm", "-"), ("dsm", "--")):
         for solver, (color, marker, label) in styles.items():
             ok = [(r["n"], r["seconds"]) for r in rows if r["loss"] == loss and r["solver"] == solver and "failed" not in r]
             bad = [(r["n"], r["seconds"]) for r in rows if r["loss"] == loss and r["solver"] == solver and "failed" in r]
             if ok:
-                ax.loglog(*zip(*ok), marker=marker, color=color, label=label)
+                ax1.loglog(*zip(*ok), marker=marker, color=color, linestyle=ls, label=f"{label} ({loss})")
             if bad:
-                ax.loglog(*zip(*bad), marker="x", linestyle="none", color=color, markersize=10, label=f"{label}: not certified")
-        ns = sorted(sort)
-        ax.loglog(ns, [50 * sort[n] for n in ns], "k--", label="50 x np.sort")
-        ax.set_xlabel("n (data points)")
-        ax.set_title("score matching, ReLU + skip (18)" if loss == "sm" else "denoising, ReLU + skip (34)")
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0].set_ylabel("seconds (build + solve)")
-    for ax in axes:
-        ax.legend(fontsize=7)
+                ax1.loglog(*zip(*bad), marker="x", linestyle="none", color=color, markersize=10,
+                           label=f"{label} ({loss}): failed")
+    ns = sorted(sort)
+    ax1.loglog(ns, [300 * sort[n] for n in ns], "k:", label="300 x np.sort")
+    ax1.set_xlabel("n (data points)")
+    ax1.set_ylabel("seconds (build + solve)")
+    ax1.set_title("ReLU + skip: SM (18) solid, DSM (34) dashed")
+    ax1.grid(True, which="both", alpha=0.3)
+    ax1.legend(fontsize=6)
+    fig.suptitle(f"one run, one thread, {machine.get('date', '')}, {machine.get('processor', '')}, "
+                 f"{machine.get('cpus', '?')} cpus (shared)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -257,6 +326,7 @@ def _plot(rows, sort, path: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    parser.add_argument("--no-cvxpy", action="store_true", help="measure the fast solver only (no CVXPY rows)")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default benchmarks/results)")
     parser.add_argument("--from-saved", action="store_true",
                         help="recompute the ratios and redraw the plot from the rows of the saved solvers.json (no new measurement)")
@@ -267,7 +337,7 @@ if __name__ == "__main__":
         sort = {r["n"]: r["sort_seconds"] for r in saved["rows"]}
         saved["ratios"] = _ratios(saved["rows"], sort)
         path.write_text(json.dumps(saved, indent=2))
-        _plot(saved["rows"], sort, path.with_name("solvers.png"))
+        _plot(saved["rows"], sort, path.with_name("solvers.png"), saved["machine"])
         print(json.dumps(saved["ratios"], indent=2))
     else:
-        main(quick=args.quick, out_dir=args.out)
+        main(quick=args.quick, out_dir=args.out, cvxpy=not args.no_cvxpy)

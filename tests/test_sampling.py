@@ -65,7 +65,7 @@ def test_fast_path_matches_generic_loop():
     c = np.zeros(t.size + 1)
     for i in range(t.size):
         c[i + 1] = c[i] + (a[i] - a[i + 1]) * t[i]
-    backends = ["numpy"] + (["c"] if _ula_kernel.load() is not None else [])
+    backends = ["numpy"] + (["numba", "c"] if _ula_kernel.load() is not None else [])
     for score in (pl, PiecewiseLinearScore(t, a, c)):
         step = default_step(score)
         slow = langevin(score, x0, step, 60, rng=3, thin=20, fast=False)
@@ -93,20 +93,43 @@ def test_fast_kernels_exact_on_awkward_knots(trial):
     x0 = np.concatenate([rng.uniform(t[0] - 2, t[-1] + 2, 500), t, np.nextafter(t, -np.inf), np.nextafter(t, np.inf)])
     step = 0.5 / pl.lipschitz
     ref = langevin(pl, x0, step, 4, rng=1, fast=False).samples
-    for backend in ["numpy"] + (["c"] if _ula_kernel.load() is not None else []):
+    for backend in ["numpy"] + (["numba"] if _ula_kernel.load() is not None else []):
         out = langevin(pl, x0, step, 4, rng=1, fast=backend).samples
         np.testing.assert_allclose(out, ref, rtol=0, atol=1e-13 * (1 + np.max(np.abs(ref))))
 
 
-def test_compiled_kernel_switch(monkeypatch):
-    monkeypatch.setenv("CONVEXSCORE_NO_C", "1")
+@pytest.mark.parametrize("var", ["CONVEXSCORE_NO_COMPILED", "CONVEXSCORE_NO_C"])
+def test_compiled_kernel_switch(monkeypatch, var):
+    monkeypatch.setenv(var, "1")
     assert _ula_kernel.load() is None
     pl = PiecewiseLinearScore([0.0], [-1.0, -2.0], [0.0, 0.0])
-    with pytest.raises(ValueError, match="compiled Langevin kernel is unavailable"):
-        langevin(pl, np.zeros(4), 0.1, 1, rng=0, fast="c")
+    for name in ("numba", "c"):
+        with pytest.raises(ValueError, match="compiled Langevin kernel is unavailable"):
+            langevin(pl, np.zeros(4), 0.1, 1, rng=0, fast=name)
     with pytest.raises(ValueError, match="fast must be"):
         langevin(pl, np.zeros(4), 0.1, 1, rng=0, fast="gpu")
     assert langevin(pl, np.zeros(4), 0.1, 3, rng=0).samples.shape == (4,)  # falls back to the numpy kernel
+
+
+def test_numba_and_numpy_kernels_agree_to_rounding():
+    """The compiled kernel and its numpy fallback give the same chains (same random stream) up to rounding,
+    including a multi-knot cell and chains far outside the knots."""
+    if _ula_kernel.load() is None:
+        pytest.skip("numba unavailable")
+    rng = np.random.default_rng(5)
+    t = np.sort(np.concatenate([rng.uniform(-2, 2, 40), [0.5, 0.5 + 1e-11]]))
+    a = -np.abs(rng.standard_normal(t.size + 1)) - 0.2
+    c = np.zeros(t.size + 1)
+    for i in range(t.size):
+        c[i + 1] = c[i] + (a[i] - a[i + 1]) * t[i]
+    pl = PiecewiseLinearScore(t, a, c)
+    x0 = np.concatenate([rng.uniform(-6, 6, 70_000), t])
+    step = default_step(pl)
+    ref = langevin(pl, x0, step, 25, rng=9, thin=5, fast="numpy")
+    out = langevin(pl, x0, step, 25, rng=9, thin=5, fast="numba")
+    scale = 1 + np.max(np.abs(ref.trajectory))
+    np.testing.assert_allclose(out.trajectory, ref.trajectory, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_array_equal(out.steps, ref.steps)
 
 
 def test_network_score_uses_exact_conversion():

@@ -51,8 +51,8 @@ def langevin(
     :class:`PiecewiseLinearScore`, a 1-D ``TwoLayerNet``, or ``lipschitz=`` given) a step ``>= 4 / L`` triggers
     ``on_unstable``: ``"warn"`` (an :class:`UnstableStepWarning`), ``"raise"`` or ``"ignore"``.
     1-D piecewise-linear scores (see :func:`as_piecewise_linear`) with a stable step use a fused kernel:
-    ``fast=True`` picks the compiled one-pass loop when a C compiler is available (see
-    :mod:`convexscore._ula_kernel`) and the numpy kernel otherwise; ``"c"`` or ``"numpy"`` force one;
+    ``fast=True`` picks the compiled one-pass loop (numba, see :mod:`convexscore._ula_kernel`) when it is
+    available and the numpy kernel otherwise; ``"numba"`` (alias ``"c"``) or ``"numpy"`` force one;
     ``False`` forces the generic loop. All consume the random stream identically, so the same seed gives the same
     chains up to rounding.
     """
@@ -69,8 +69,8 @@ def langevin(
     x = X[:, 0].copy() if univariate else X.copy()
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     n_steps = int(n_steps)
-    if fast not in (True, False, "numpy", "c"):
-        raise ValueError(f"fast must be True, False, 'numpy' or 'c'; got {fast!r}")
+    if fast not in (True, False, "numpy", "numba", "c"):
+        raise ValueError(f"fast must be True, False, 'numpy' or 'numba' ('c' is an alias); got {fast!r}")
     if fast and stable and univariate and isinstance(score, PiecewiseLinearScore):
         backend = "auto" if fast is True else fast
         x, kept, kept_steps = _FastULA(score, step, backend).run(x, n_steps, rng, thin)
@@ -245,7 +245,7 @@ def check_step(step: float, lipschitz: float | None, on_unstable: str = "warn") 
 # ---------------------------------------------------------------------------------------------------------------
 
 _CHUNK = 8192  # chains processed per inner pass: 64 KB per float64 buffer, so the working set stays in cache
-_CHUNK_C = 65536  # chains per call of the compiled kernel (amortises the ctypes call)
+_CHUNK_C = 65536  # chains per call of the compiled kernel (amortises the call overhead)
 _MAX_CELLS = 1 << 16
 _MAX_CELLS_C = 1 << 14
 _DIVERGED = ("Langevin chains diverged: states left every reasonable range; reduce the step "
@@ -270,8 +270,8 @@ class _FastULA:
 
     def __init__(self, score: PiecewiseLinearScore, step: float, backend: str = "auto"):
         self.kernel = None if backend == "numpy" else _ula_kernel.load()
-        if backend == "c" and self.kernel is None:
-            raise ValueError("the compiled Langevin kernel is unavailable (no C compiler, or CONVEXSCORE_NO_C=1); "
+        if backend in ("numba", "c") and self.kernel is None:
+            raise ValueError("the compiled Langevin kernel is unavailable (numba missing, or CONVEXSCORE_NO_COMPILED=1); "
                              "use fast=True or fast='numpy'")
         compiled = self.kernel is not None
         t = score.knots
@@ -316,7 +316,7 @@ class _FastULA:
     def run(self, x: np.ndarray, n_steps: int, rng: np.random.Generator, thin: int | None):
         """Advance the chains ``x`` (n,) by ``n_steps``; returns ``(x, kept, kept_steps)`` as in :func:`langevin`."""
         if self.kernel is not None:
-            return self._run_c(self.kernel, x, n_steps, rng, thin)
+            return self._run_compiled(self.kernel, x, n_steps, rng, thin)
         y = (x - self.x0) / self.h
         n = y.size
         C = min(_CHUNK, max(n, 1))
@@ -354,25 +354,21 @@ class _FastULA:
                     kept_steps.append(t)
         return self.x0 + self.h * y, kept, kept_steps
 
-    def _run_c(self, kernel, x: np.ndarray, n_steps: int, rng: np.random.Generator, thin: int | None):
+    def _run_compiled(self, kernel, x: np.ndarray, n_steps: int, rng: np.random.Generator, thin: int | None):
         y = np.ascontiguousarray((x - self.x0) / self.h, dtype=np.float64)
         n = y.size
         C = min(_CHUNK_C, max(n, 1))
         z = np.empty(C)
-        # the arrays below stay alive until the end of this method, so their raw pointers stay valid
         table = np.ascontiguousarray(np.column_stack([self.E, self.B, self.C, self.scan_start]))
         ty = np.ascontiguousarray(self.ty)
         B_seg, C_seg = np.ascontiguousarray(self.B_seg), np.ascontiguousarray(self.C_seg)
-        fixed = (table.ctypes.data, self.ncell, ty.ctypes.data, ty.size, B_seg.ctypes.data, C_seg.ctypes.data,
-                 self.noise_scale, 2.0**48)
-        y_ptr, z_ptr = y.ctypes.data, z.ctypes.data
         kept, kept_steps = ([x.copy()], [0]) if thin else (None, None)
         for t in range(1, n_steps + 1):
-            bad = 0
+            bad = False
             for s0 in range(0, n, C):
                 m = min(C, n - s0)
                 rng.standard_normal(out=z[:m])
-                bad += kernel(y_ptr + 8 * s0, z_ptr, m, *fixed)
+                bad |= kernel(y[s0:s0 + m], z[:m], table, ty, B_seg, C_seg, self.noise_scale, 2.0**48)
             if bad:
                 raise FloatingPointError(_DIVERGED)
             if thin and t % thin == 0:

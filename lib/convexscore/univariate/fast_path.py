@@ -19,7 +19,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fast import TOL, FastResult, active_set_rounds, minimum_norm_ends, Problem, support_of, max_violation, solve_fast
+from .fast import (
+    TOL,
+    FastResult,
+    Problem,
+    active_set_rounds,
+    max_violation,
+    minimum_norm_ends,
+    solve_fast,
+    support_of,
+)
 from .fit import denoising_program, score_matching_program
 from .programs import ConvexProgram, objective
 
