@@ -2,7 +2,14 @@
 import numpy as np
 import pytest
 
-from convexscore.kernel import GaussianMixture1D, dsm_regression_data, label_noise_variance, ou_dsm_data, ou_score, ou_sigma
+from convexscore.kernel import (
+    GaussianMixture1D,
+    dsm_regression_data,
+    label_noise_variance,
+    ou_dsm_data,
+    ou_score,
+    ou_sigma,
+)
 
 LAW = GaussianMixture1D([0.3, 0.7], [-2.0, 1.5], [0.5, 0.8])
 

@@ -92,7 +92,8 @@ def test_beta_positive_sandwich_lower_network_upper(data):
     arr = arrangement_patterns(data)
     lower = convex_score_matching(data, arr, beta, solver="cvxpy")
     assert lower.finite and lower.status == "optimal"
-    net_up, upper = cone_constrained_fit(data, arr, beta)
+    cone = cone_constrained_fit(data, arr, beta)
+    net_up, upper = cone.net, cone.value
     assert lower.value <= upper + 1e-6
     assert score_matching_loss(net_up, data, beta) == pytest.approx(upper, rel=1e-5, abs=1e-5)
     # the network built from the relaxation reproduces its output and trace exactly; only the penalty is larger

@@ -46,3 +46,26 @@ def check_nonnegative(value: float, name: str) -> float:
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0; got {value}")
     return value
+
+
+def as_univariate(x, name: str = "x", min_points: int = 2, distinct: int = 0) -> np.ndarray:
+    """1-D data as float64 shape (n,): accepts (n,) or (n, 1); ``distinct`` is the number of distinct values needed.
+
+    The one 1-D validator of the package: raises ValueError for NaN or inf, multivariate shapes, too few points or
+    too few distinct values.
+    """
+    X, univariate = as_samples(x, name=name, min_points=min_points)
+    if not univariate and X.shape[1] != 1:
+        raise ValueError(f"{name} must be 1-D data of shape (n,); got shape {np.shape(x)} (use the multivariate module)")
+    out = X[:, 0]
+    if distinct and np.unique(out).size < distinct:
+        raise ValueError(f"{name} needs at least {distinct} distinct values; got {np.unique(out).size} among {out.size} "
+                         "points")
+    return out
+
+
+def check_choice(value: str, name: str, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``choices``, else ValueError listing them."""
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}: use one of {', '.join(repr(c) for c in choices)}")
+    return value

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from ._validation import check_positive
+from .piecewise import PiecewiseLinearScore
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
@@ -164,9 +165,11 @@ class PiecewiseGaussianDensity:
         """Exact density of a univariate ``TwoLayerNet`` (kinks ``-b1/W1``, exact slopes on every piece)."""
         if net.dim != 1:
             raise ValueError(f"from_network needs a univariate network (d = 1); got d = {net.dim}")
-        from .univariate.reconstruct import piecewise_linear  # exact slopes piece by piece
+        return cls.from_piecewise(PiecewiseLinearScore.from_network(net), slope_tol=slope_tol)
 
-        pls = piecewise_linear(net)
+    @classmethod
+    def from_piecewise(cls, pls: PiecewiseLinearScore, slope_tol: float = 1e-10) -> "PiecewiseGaussianDensity":
+        """Exact density of a :class:`~convexscore.piecewise.PiecewiseLinearScore` (its knots and slopes as given)."""
         return cls.from_slopes(pls.knots, pls.slopes, float(pls(pls.knots[:1])[0]) if pls.knots.size else None,
                                intercept=float(pls.intercepts[0]), slope_tol=slope_tol)
 
@@ -269,9 +272,11 @@ class PiecewiseGaussianDensity:
     def _piece_ppf(self, p: _Piece, w: np.ndarray) -> np.ndarray:
         lo, hi = p.lo - p.anchor, p.hi - p.anchor
         if p.s < 0:
+            from scipy.stats import truncnorm  # scipy.stats is slow to import: load it only here
+
             tau, mu = 1.0 / np.sqrt(-p.s), p.m / (-p.s)
             a, b = (lo - mu) / tau, (hi - mu) / tau
-            return p.anchor + mu + tau * stats.truncnorm.ppf(w, a, b)
+            return p.anchor + mu + tau * truncnorm.ppf(w, a, b)
         if p.s == 0:
             m = p.m
             if m == 0:
@@ -308,7 +313,9 @@ class PiecewiseGaussianDensity:
                 half = 0.5 * (p.hi - p.lo)
                 x = p.lo + half * (_GL_NODES + 1.0)
                 wts = half * _GL_WEIGHTS * np.exp(self.logpdf(x))
-                m0 += wts.sum(); m1 += (wts * x).sum(); m2 += (wts * x * x).sum()
+                m0 += wts.sum()
+                m1 += (wts * x).sum()
+                m2 += (wts * x * x).sum()
                 continue
             # Tail: integrate l'(x) e^l, (x-a) l'(x) e^l, (x-a)^2 l'(x) e^l by parts; l' = m + s u, u = x - a.
             a = p.anchor
@@ -322,7 +329,9 @@ class PiecewiseGaussianDensity:
             else:
                 M1 = (b1 - M0) / p.m
                 M2 = (b2 - 2.0 * M1) / p.m
-            m0 += M0; m1 += M1 + a * M0; m2 += M2 + 2 * a * M1 + a * a * M0
+            m0 += M0
+            m1 += M1 + a * M0
+            m2 += M2 + 2 * a * M1 + a * a * M0
         mean = m1 / m0
         return float(mean), float(m2 / m0 - mean * mean)
 

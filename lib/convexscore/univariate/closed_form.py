@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_activation
+from .._validation import as_univariate, check_activation
 from ..network import TwoLayerNet
 from .dictionaries import apply_transpose
-from .fit import _univariate
 from .programs import build_program
 from .reconstruct import network_from_solution
 
 
 def _stats(x) -> tuple[np.ndarray, int, float, float]:
-    x = _univariate(x)
+    x = as_univariate(x, distinct=2)
     xbar = float(x.mean())
     return x, x.size, xbar, float(np.mean((x - xbar) ** 2))
 
@@ -30,7 +29,7 @@ def _stats(x) -> tuple[np.ndarray, int, float, float]:
 def zero_network_threshold(x, activation: str = "relu") -> float:
     """Smallest ``beta`` at which the zero network is optimal (no skip): ``||d||_inf``, which equals ``n``."""
     check_activation(activation)
-    prog = build_program("sm", _univariate(x), 1.0, activation, False)
+    prog = build_program("sm", as_univariate(x, distinct=2), 1.0, activation, False)
     return float(np.max(np.abs(prog.d)))
 
 
