@@ -102,8 +102,37 @@ class GaussianMixture:
         return X[:, 0] if self._univariate else X
 
     def mean(self) -> np.ndarray | float:
+        """The mixture mean: a float for a 1-D mixture, shape (d,) otherwise."""
         m = self.weights @ self.means
         return float(m[0]) if self._univariate else m
+
+    def _univariate_only(self, what: str) -> None:
+        if self.dim != 1:
+            raise ValueError(f"{what} is implemented for 1-D mixtures; this one has dimension {self.dim}")
+
+    def score_derivative(self, x) -> np.ndarray:
+        """``(log p)''(x) = p''/p - (p'/p)^2`` of a 1-D mixture, shape (n,)."""
+        self._univariate_only("score_derivative")
+        X, _ = self._points(x)
+        L = self._component_logpdf(X)
+        R = np.exp(L - special.logsumexp(L, axis=1, keepdims=True))  # (n, K)
+        var = self.stds**2
+        G = (self.means[:, 0][None, :] - X) / var  # per-component score (n, K)
+        first = np.sum(R * G, axis=1)
+        return np.sum(R * (G**2 - 1.0 / var), axis=1) - first**2
+
+    def noised(self, sigma: float) -> "GaussianMixture":
+        """The law of ``x + sigma z`` with ``z ~ N(0, I)``: every variance grows by ``sigma^2``."""
+        sigma = check_positive(sigma, "sigma")
+        means = self.means[:, 0] if self._univariate else self.means
+        return GaussianMixture(means, np.sqrt(self.stds**2 + sigma**2), self.weights)
+
+    def ou_marginal(self, t: float) -> "GaussianMixture":
+        """The law at time ``t`` of the OU process ``dX = -X dt + sqrt(2) dW`` started from this mixture."""
+        t = check_positive(t, "t")
+        means = self.means[:, 0] if self._univariate else self.means
+        return GaussianMixture(np.exp(-t) * means, np.sqrt(np.exp(-2 * t) * self.stds**2 + -np.expm1(-2 * t)),
+                               self.weights)
 
     def __repr__(self) -> str:
         return f"GaussianMixture(K={len(self.weights)}, dim={self.dim})"
