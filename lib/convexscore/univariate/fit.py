@@ -20,7 +20,7 @@ from ..errors import SolverError
 from ..network import TwoLayerNet
 from ..piecewise import PiecewiseLinearScore
 from ..results import CERTIFIED_GAP, Fit
-from .certificate import Certificate, certify
+from .certificate import Certificate, certify, certify_dual
 from .dictionaries import unboundedness_threshold
 from .programs import ConvexProgram, build_program, objective, polish
 from .reconstruct import network_from_solution
@@ -127,10 +127,15 @@ def denoising_program(x: ArrayLike, beta: float, sigma: float, noise: ArrayLike,
     return build_program("dsm", xh, beta, activation, skip, labels=-z / sigma)
 
 
+def _zero_small(z: np.ndarray) -> np.ndarray:
+    """``z`` with the entries below :data:`ZERO_TOL` ``* max(1, max|z|)`` set to zero."""
+    return np.where(np.abs(z) > ZERO_TOL * max(1.0, float(np.max(np.abs(z), initial=0.0))), z, 0.0)
+
+
 def _polish_and_certify(prog: ConvexProgram, z: np.ndarray) -> tuple[np.ndarray, float, Certificate]:
     """Zero tiny entries, try an exact re-solve on the support, and certify whichever point is better."""
     raw_z = z
-    z = np.where(np.abs(z) > ZERO_TOL * max(1.0, float(np.max(np.abs(z)))), z, 0.0)
+    z = _zero_small(z)
     value = objective(prog, z)
     polished = polish(prog, z)
     if polished is not None:
@@ -144,7 +149,8 @@ def _polish_and_certify(prog: ConvexProgram, z: np.ndarray) -> tuple[np.ndarray,
 def fit_from_solution(prog: ConvexProgram, sol: Solution, require_certificate: bool = True) -> ConvexFit:
     """Turn a registry :class:`~.solvers.Solution` of ``prog`` into a :class:`ConvexFit`.
 
-    A solution carrying its own certificate is used as it is. Otherwise ``z`` is polished and certified here; the
+    A solution carrying its own certificate is used as it is (entries below :data:`ZERO_TOL` are zeroed and, if
+    that changes the value, the solver's dual point is checked against the new value). Otherwise ``z`` is polished and certified here; the
     answer is accepted when the solver reports ``optimal`` or the certificate proves a relative gap at most
     :data:`~convexscore.results.CERTIFIED_GAP`. Raises :class:`SolverError` (with the status and gap) otherwise,
     unless ``require_certificate=False``.
@@ -153,8 +159,10 @@ def fit_from_solution(prog: ConvexProgram, sol: Solution, require_certificate: b
     if z.shape != (prog.layout.size,) or not np.all(np.isfinite(z)):
         raise SolverError(f"solver {sol.solver!r} returned z of shape {z.shape} (expected ({prog.layout.size},)) or "
                           "non-finite entries", status=sol.status)
-    if sol.certificate is not None:
-        cert, value = sol.certificate, sol.certificate.value
+    if sol.certificate is not None:  # the solver's own certificate: only the interior-point dust is swept
+        z = _zero_small(z)
+        value = objective(prog, z)
+        cert = sol.certificate if value == sol.certificate.value else certify_dual(prog, sol.certificate.dual, value)
         certified = cert.relative_gap <= CERTIFIED_GAP and cert.max_violation <= 1e-9 * max(1.0, prog.beta)
     else:
         z, value, cert = _polish_and_certify(prog, z)
