@@ -49,14 +49,17 @@ def check_nonnegative(value: float, name: str) -> float:
 
 
 def as_univariate(x, name: str = "x", min_points: int = 2, distinct: int = 0) -> np.ndarray:
-    """1-D data as float64 shape (n,): accepts (n,) or (n, 1); ``distinct`` is the number of distinct values needed.
+    """1-D data as float64 shape (n,): accepts a scalar, (n,) or (n, 1); ``distinct`` is the number of distinct values
+    needed.
 
     The one 1-D validator of the package: raises ValueError for NaN or inf, multivariate shapes, too few points or
     too few distinct values.
     """
-    X, univariate = as_samples(x, name=name, min_points=min_points)
+    arr = np.asarray(x, dtype=np.float64)
+    X, univariate = as_samples(arr.reshape(1) if arr.ndim == 0 else arr, name=name, min_points=min_points)
     if not univariate and X.shape[1] != 1:
-        raise ValueError(f"{name} must be 1-D data of shape (n,); got shape {np.shape(x)} (use the multivariate module)")
+        raise ValueError(f"{name} must be a 1-D sample of shape (n,); got shape {np.shape(x)} (for d > 1 use the "
+                         "multivariate functions)")
     out = X[:, 0]
     if distinct and np.unique(out).size < distinct:
         raise ValueError(f"{name} needs at least {distinct} distinct values; got {np.unique(out).size} among {out.size} "

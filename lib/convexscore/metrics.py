@@ -15,26 +15,19 @@ import numpy as np
 from scipy import stats
 from scipy.spatial.distance import cdist, pdist
 
-from ._validation import as_samples, check_positive
+from ._validation import as_samples, as_univariate, check_positive
 
 __all__ = ["wasserstein1", "wasserstein2", "ks_distance", "mmd2", "median_bandwidth", "noise_floor", "compare_to_target"]
 
 
-def _one_d(x, name: str) -> np.ndarray:
-    X, univariate = as_samples(x, name=name)
-    if not univariate and X.shape[1] != 1:
-        raise ValueError(f"{name} must be a 1-D sample of shape (n,); got shape {np.shape(x)}")
-    return X[:, 0]
-
-
 def wasserstein1(x, y) -> float:
     """1-D Wasserstein-1 distance between the empirical laws of ``x`` and ``y`` (``scipy.stats.wasserstein_distance``)."""
-    return float(stats.wasserstein_distance(_one_d(x, "x"), _one_d(y, "y")))
+    return float(stats.wasserstein_distance(as_univariate(x, "x", min_points=1), as_univariate(y, "y", min_points=1)))
 
 
 def ks_distance(x, y) -> float:
     """Two-sample Kolmogorov-Smirnov statistic ``sup_t |F_x(t) - F_y(t)|`` (``scipy.stats.ks_2samp``)."""
-    return float(stats.ks_2samp(_one_d(x, "x"), _one_d(y, "y")).statistic)
+    return float(stats.ks_2samp(as_univariate(x, "x", min_points=1), as_univariate(y, "y", min_points=1)).statistic)
 
 
 def wasserstein2(x, y) -> float:
@@ -43,7 +36,7 @@ def wasserstein2(x, y) -> float:
     Exact for empirical laws of any two sizes: both quantile functions are step functions, constant between the
     merged breakpoints ``{i/n} U {j/m}``.
     """
-    xs, ys = np.sort(_one_d(x, "x")), np.sort(_one_d(y, "y"))
+    xs, ys = np.sort(as_univariate(x, "x", min_points=1)), np.sort(as_univariate(y, "y", min_points=1))
     n, m = xs.size, ys.size
     u = np.union1d(np.arange(1, n + 1) / n, np.arange(1, m + 1) / m)
     widths = np.diff(np.concatenate([[0.0], u]))

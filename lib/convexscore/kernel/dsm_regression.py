@@ -15,19 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_positive
+from .._validation import as_univariate, check_positive
 from ..datasets import GaussianMixture
-
-
-def _vector(x, name: str) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of points, shape (n,); got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf; remove those entries first")
-    return arr
 
 
 def _mixture_terms(y: np.ndarray, w: np.ndarray, M: np.ndarray, S: np.ndarray):
@@ -84,7 +73,7 @@ def ou_sigma(t) -> np.ndarray:
 
 def ou_score(law: GaussianMixture, x, t) -> np.ndarray:
     """Exact score ``d/dx log p_t(x)`` of the OU marginal at the pairs ``(x_i, t_i)``, shape (n,)."""
-    x, t = _vector(x, "x"), _vector(t, "t")
+    x, t = as_univariate(x, "x", min_points=1), as_univariate(t, "t", min_points=1)
     if x.shape != t.shape:
         raise ValueError(f"x and t must pair up point by point; got shapes {x.shape} and {t.shape}")
     w, mu, s = law.weights, law.means[:, 0], law.stds
