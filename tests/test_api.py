@@ -83,7 +83,7 @@ def test_one_dimensional_fits_attain_their_value():
     for name in ("sm-relu", "sm-abs-skip", "dsm-relu", "path-sm"):
         fit = FITTERS[name]()
         loss = (cs.score_matching_loss(fit.net, X1, fit.beta) if fit.objective == "sm" else
-                cs.denoising_score_matching_loss(fit.net, X1, fit.beta, 0.5, Z1))
+                cs.denoising_score_matching_loss(fit.net, X1, Z1, 0.5, fit.beta))
         assert abs(loss - fit.value) <= 1e-8 * max(1.0, abs(fit.value)), name
 
 
@@ -239,3 +239,13 @@ def test_no_module_lab_or_benchmark_imports_a_private_name():
         for source in _code_cells(text) if path.suffix == ".md" else [text]:
             offenders += [f"{rel}: {imp}" for imp in _private_imports(source, outside=True)]
     assert not offenders, offenders
+
+
+def test_former_dsm_argument_order_still_works_with_a_deprecation_warning():
+    new = cs.fit_denoising_score_matching(X1, Z1, 0.5, 1.0)
+    with pytest.warns(DeprecationWarning, match="former argument order"):
+        old = cs.fit_denoising_score_matching(X1, 1.0, 0.5, Z1)
+    assert old.value == new.value
+    with pytest.warns(DeprecationWarning, match="former argument order"):
+        loss = cs.denoising_score_matching_loss(new.net, X1, 1.0, 0.5, Z1)
+    assert loss == cs.denoising_score_matching_loss(new.net, X1, Z1, 0.5, 1.0)

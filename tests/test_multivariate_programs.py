@@ -83,7 +83,7 @@ def test_dsm_beta0_closed_form_matches_network(bias):
     arr = arrangement_patterns(X + sigma * Z, "sampled", n_gates=8, bias=bias, rng=1)
     fit = convex_denoising_score_matching(X, Z, sigma, arr)
     net = reconstruct_network(fit)
-    assert denoising_score_matching_loss(net, X, 0.0, sigma, Z) == pytest.approx(fit.value, rel=1e-8)
+    assert denoising_score_matching_loss(net, X, Z, sigma, 0.0) == pytest.approx(fit.value, rel=1e-8)
     assert fit.value < 0.5 * np.sum((Z / sigma) ** 2)
 
 

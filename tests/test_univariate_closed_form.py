@@ -131,7 +131,7 @@ def test_dsm_relu_skip_equals_abs_skip_with_twice_beta():
         # |u| = 2 relu(u) - u and the skip absorbs the linear part: abs weight c at decay 2 beta is ReLU weight 2c at beta
         assert abs(relu.value - absn.value) <= 1e-7 * max(1.0, relu.value)
         np.testing.assert_allclose(relu.net(x + sigma * z), absn.net(x + sigma * z), atol=1e-5)
-        assert abs(denoising_score_matching_loss(relu.net, x, beta, sigma, z) - relu.value) <= 1e-9 * relu.value
+        assert abs(denoising_score_matching_loss(relu.net, x, z, sigma, beta) - relu.value) <= 1e-9 * relu.value
 
 
 def test_piecewise_linear_form_and_log_density():

@@ -58,7 +58,7 @@ def torch_sm_loss(net, x, beta):
     return float((0.5 * (f @ f) + fprime.sum() + pen).detach())
 
 
-def torch_dsm_loss(net, x, beta, sigma, z):
+def torch_dsm_loss(net, x, z, sigma, beta):
     t = torch.tensor(x + sigma * z, dtype=torch.float64)
     W1, b1, W2 = (torch.tensor(a, dtype=torch.float64) for a in (net.W1[:, 0], net.b1, net.W2[:, 0]))
     act = torch.relu if net.activation == "relu" else torch.abs
@@ -188,8 +188,8 @@ def test_dsm_value_network_certificate(activation, skip):
             dense = fit_denoising_score_matching(x, z, sigma, beta, activation, skip, solver="cvxpy-dense")
             scale = max(1.0, abs(fit.value))
             assert abs(fit.value - dense.value) <= 1e-8 * scale
-            assert abs(denoising_score_matching_loss(fit.net, x, beta, sigma, z) - fit.value) <= 1e-9 * scale
-            assert abs(torch_dsm_loss(fit.net, x, beta, sigma, z) - fit.value) <= 1e-9 * scale
+            assert abs(denoising_score_matching_loss(fit.net, x, z, sigma, beta) - fit.value) <= 1e-9 * scale
+            assert abs(torch_dsm_loss(fit.net, x, z, sigma, beta) - fit.value) <= 1e-9 * scale
             cert = fit.certificate
             assert cert.feasible
             assert semi_infinite_violation(fit, x + sigma * z, labels=-z / sigma) <= 1e-9 * beta
@@ -317,5 +317,5 @@ def test_two_distinct_values_and_repeated_noisy_inputs(activation, skip):
     assert fit.certificate.feasible and fit.certificate.gap <= 1e-8 * max(1, abs(fit.value))
     xh, z = np.array([0.0, 0.0, 1.0, 2.0, 2.0]), np.array([0.0, 0.0, 0.5, 0.0, 0.0])
     dsm = fit_denoising_score_matching(xh, z, 0.5, 0.1, activation, skip)
-    assert abs(denoising_score_matching_loss(dsm.net, xh, 0.1, 0.5, z) - dsm.value) <= 1e-12
+    assert abs(denoising_score_matching_loss(dsm.net, xh, z, 0.5, 0.1) - dsm.value) <= 1e-12
     assert dsm.certificate.feasible and dsm.certificate.gap <= 1e-8

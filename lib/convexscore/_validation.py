@@ -1,6 +1,8 @@
 """Input checks shared by the whole package: every public function turns bad input into a clear ValueError."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 ACTIVATIONS = ("relu", "abs")
@@ -72,3 +74,14 @@ def check_choice(value: str, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"unknown {name} {value!r}: use one of {', '.join(repr(c) for c in choices)}")
     return value
+
+
+def dsm_order(noise, beta, function: str):
+    """``(noise, beta)`` for a DSM function whose arguments are data, noise, sigma, beta: calls in the former order
+    (data, beta, sigma, noise) are recognised (a scalar in place of ``noise``, an array in place of ``beta``) and
+    swapped, with a DeprecationWarning."""
+    if np.ndim(noise) == 0 and np.ndim(beta) >= 1:
+        warnings.warn(f"{function}(..., beta, sigma, noise) is the former argument order; pass (..., noise, sigma, "
+                      "beta)", DeprecationWarning, stacklevel=3)
+        return beta, noise
+    return noise, beta

@@ -100,7 +100,7 @@ def train_adam(x, beta: float, width: int, lr: float, epochs: int, seed: int = 0
     def loss_fn():
         if objective == "sm":
             return torch_sm_loss(model, Xt, beta, trace=trace)
-        return torch_dsm_loss(model, Xt, beta, sigma, Zt)
+        return torch_dsm_loss(model, Xt, Zt, sigma, beta)
 
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses, status = [], "ok"
@@ -128,7 +128,7 @@ def exact_objective(run: AdamRun, x, beta: float, sigma: float | None = None) ->
     """The numpy (float64) objective of ``run.net``: equals ``run.final_loss`` up to rounding."""
     if run.objective == "sm":
         return score_matching_loss(run.net, x, beta)
-    return denoising_score_matching_loss(run.net, x, beta, sigma, run.noise)
+    return denoising_score_matching_loss(run.net, x, run.noise, sigma, beta)
 
 
 def progress_enabled(progress: bool | None = None) -> bool:

@@ -8,14 +8,13 @@ polished on their support (:func:`.programs.polish`) and certified here (:func:`
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import as_univariate, check_activation, check_positive
+from .._validation import as_univariate, check_activation, check_positive, dsm_order
 from ..errors import SolverError
 from ..network import TwoLayerNet
 from ..piecewise import PiecewiseLinearScore
@@ -73,6 +72,16 @@ class ConvexFit(Fit):
     def lower_bound(self) -> float:
         """The certified lower bound on the loss of every network of any width."""
         return self.certificate.lower_bound
+
+    @property
+    def dual(self) -> np.ndarray:
+        """The certified dual point (n,): the fitted scores at the data (for DSM minus the labels)."""
+        return self.certificate.dual
+
+    @property
+    def max_violation(self) -> float:
+        """``max_k |(A^T dual + d)_k| - beta`` (<= 0: the dual point is feasible)."""
+        return self.certificate.max_violation
 
     def piecewise(self) -> PiecewiseLinearScore:
         """The fitted score as knots, slopes and intercepts (exact; its log-density and density follow)."""
@@ -217,9 +226,6 @@ def fit_denoising_score_matching(
     :func:`fit_score_matching`. The former order ``(x, beta, sigma, noise)`` is recognised (a scalar in place of
     ``noise`` and an array in place of ``beta``) and still works, with a DeprecationWarning.
     """
-    if np.ndim(noise) == 0 and np.ndim(beta) >= 1:
-        warnings.warn("fit_denoising_score_matching(x, beta, sigma, noise) is the former argument order; pass "
-                      "(x, noise, sigma, beta)", DeprecationWarning, stacklevel=2)
-        noise, beta = beta, noise
+    noise, beta = dsm_order(noise, beta, "fit_denoising_score_matching")
     prog = denoising_program(x, beta, sigma, noise, activation, skip)
     return fit_from_solution(prog, run_solver(prog, solver), require_certificate)
