@@ -81,10 +81,12 @@ class GaussianMixture:
         return -0.5 * sq / var - 0.5 * d * np.log(2 * np.pi * var) + np.log(np.maximum(self.weights, 1e-300))
 
     def log_density(self, x) -> np.ndarray:
+        """The log-density at ``x``: shape (n,) for (n,) or (n, d) input."""
         X, _ = self._points(x)
         return special.logsumexp(self._component_logpdf(X), axis=1)
 
     def density(self, x) -> np.ndarray:
+        """The density at ``x``: shape (n,) for (n,) or (n, d) input."""
         return np.exp(self.log_density(x))
 
     def score(self, x) -> np.ndarray:
@@ -96,6 +98,7 @@ class GaussianMixture:
         return S[:, 0] if univariate else S
 
     def sample(self, n: int, rng=None) -> np.ndarray:
+        """``n`` independent draws: shape (n,) for a 1-D law, (n, d) otherwise; ``rng`` a Generator or a seed."""
         n, rng = _check_n(n), _rng(rng)
         k = rng.choice(len(self.weights), size=n, p=self.weights)
         X = self.means[k] + self.stds[k, None] * rng.standard_normal((n, self.dim))
@@ -175,15 +178,18 @@ class Uniform:
         _check_interval(self.a, self.b)
 
     def density(self, x) -> np.ndarray:
+        """The density at ``x``: shape (n,) for (n,) or (n, d) input."""
         X, _ = as_samples(x)
         inside = (X[:, 0] >= self.a) & (X[:, 0] <= self.b)
         return np.where(inside, 1.0 / (self.b - self.a), 0.0)
 
     def log_density(self, x) -> np.ndarray:
+        """The log-density at ``x``: shape (n,) for (n,) or (n, d) input."""
         with np.errstate(divide="ignore"):
             return np.log(self.density(x))
 
     def score(self, x) -> np.ndarray:
+        """The score ``grad log p`` at ``x``, shaped like ``x``."""
         X, _ = as_samples(x)
         if np.any((X[:, 0] < self.a) | (X[:, 0] > self.b)):
             raise ValueError(
@@ -193,9 +199,11 @@ class Uniform:
         return np.zeros(X.shape[0])
 
     def sample(self, n: int, rng=None) -> np.ndarray:
+        """``n`` independent draws: shape (n,) for a 1-D law, (n, d) otherwise; ``rng`` a Generator or a seed."""
         return _rng(rng).uniform(self.a, self.b, size=_check_n(n))
 
     def smoothed(self, sigma: float) -> "SmoothedUniform":
+        """The law of ``x + sigma z`` with ``z ~ N(0, 1)`` (a :class:`SmoothedUniform`)."""
         return SmoothedUniform(self.a, self.b, sigma)
 
 
@@ -227,13 +235,16 @@ class SmoothedUniform:
         return hi + np.log1p(-np.exp(lo - hi))
 
     def log_density(self, x) -> np.ndarray:
+        """The log-density at ``x``: shape (n,) for (n,) or (n, d) input."""
         X, _ = as_samples(x)
         return self._log_mass(X[:, 0]) - np.log(self.b - self.a)
 
     def density(self, x) -> np.ndarray:
+        """The density at ``x``: shape (n,) for (n,) or (n, d) input."""
         return np.exp(self.log_density(x))
 
     def score(self, x) -> np.ndarray:
+        """The score ``grad log p`` at ``x``, shaped like ``x``."""
         X, _ = as_samples(x)
         x = X[:, 0]
         u, v = (x - self.a) / self.sigma, (x - self.b) / self.sigma
@@ -243,6 +254,7 @@ class SmoothedUniform:
         return (np.exp(log_phi_u - logm) - np.exp(log_phi_v - logm)) / self.sigma
 
     def sample(self, n: int, rng=None) -> np.ndarray:
+        """``n`` independent draws: shape (n,) for a 1-D law, (n, d) otherwise; ``rng`` a Generator or a seed."""
         n, rng = _check_n(n), _rng(rng)
         return rng.uniform(self.a, self.b, size=n) + self.sigma * rng.standard_normal(n)
 
@@ -271,23 +283,28 @@ class Ring:
         return X
 
     def log_normaliser(self) -> float:
+        """The log of the normalising constant."""
         r, w = self.radius, self.width
         return float(np.log(2 * np.pi) + np.log(w**2 * np.exp(-(r**2) / (2 * w**2)) + r * w * np.sqrt(2 * np.pi) * special.ndtr(r / w)))
 
     def log_density(self, x) -> np.ndarray:
+        """The log-density at ``x``: shape (n,) for (n,) or (n, d) input."""
         rho = np.linalg.norm(self._points(x), axis=1)
         return -((rho - self.radius) ** 2) / (2 * self.width**2) - self.log_normaliser()
 
     def density(self, x) -> np.ndarray:
+        """The density at ``x``: shape (n,) for (n,) or (n, d) input."""
         return np.exp(self.log_density(x))
 
     def score(self, x) -> np.ndarray:
+        """The score ``grad log p`` at ``x``, shaped like ``x``."""
         X = self._points(x)
         rho = np.linalg.norm(X, axis=1, keepdims=True)
         unit = np.divide(X, rho, out=np.zeros_like(X), where=rho > 0)
         return -(rho - self.radius) / self.width**2 * unit
 
     def sample(self, n: int, rng=None) -> np.ndarray:
+        """``n`` independent draws: shape (n,) for a 1-D law, (n, d) otherwise; ``rng`` a Generator or a seed."""
         n, rng = _check_n(n), _rng(rng)
         r, w = self.radius, self.width
         # radius rho = r + w t with t-density proportional to (r + w t)_+ phi(t). Proposal proportional to

@@ -18,6 +18,8 @@ from scipy import special
 from ._validation import check_positive
 from .piecewise import PiecewiseLinearScore
 
+__all__ = ["PiecewiseGaussianDensity", "kl_divergence_on_grid"]
+
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
 
@@ -240,6 +242,7 @@ class PiecewiseGaussianDensity:
         return c + m * u + 0.5 * self.slopes[idx] * u * u - self.log_normaliser
 
     def pdf(self, x) -> np.ndarray:
+        """The normalised density at ``x`` (any shape)."""
         return np.exp(self.logpdf(x))
 
     def cdf(self, x) -> np.ndarray:
