@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from ._validation import as_samples, check_positive
@@ -80,16 +81,16 @@ class GaussianMixture:
         var = self.stds**2
         return -0.5 * sq / var - 0.5 * d * np.log(2 * np.pi * var) + np.log(np.maximum(self.weights, 1e-300))
 
-    def log_density(self, x) -> np.ndarray:
+    def log_density(self, x: ArrayLike) -> np.ndarray:
         """The log-density at ``x``: shape (n,) for (n,) or (n, d) input."""
         X, _ = self._points(x)
         return special.logsumexp(self._component_logpdf(X), axis=1)
 
-    def density(self, x) -> np.ndarray:
+    def density(self, x: ArrayLike) -> np.ndarray:
         """The density at ``x``: shape (n,) for (n,) or (n, d) input."""
         return np.exp(self.log_density(x))
 
-    def score(self, x) -> np.ndarray:
+    def score(self, x: ArrayLike) -> np.ndarray:
         """``sum_k r_k(x) (mu_k - x) / s_k^2`` with responsibilities ``r_k``; shaped like ``x``."""
         X, univariate = self._points(x)
         L = self._component_logpdf(X)
@@ -113,7 +114,7 @@ class GaussianMixture:
         if self.dim != 1:
             raise ValueError(f"{what} is implemented for 1-D mixtures; this one has dimension {self.dim}")
 
-    def score_derivative(self, x) -> np.ndarray:
+    def score_derivative(self, x: ArrayLike) -> np.ndarray:
         """``(log p)''(x) = p''/p - (p'/p)^2`` of a 1-D mixture, shape (n,)."""
         self._univariate_only("score_derivative")
         X, _ = self._points(x)
@@ -177,18 +178,18 @@ class Uniform:
     def __post_init__(self):
         _check_interval(self.a, self.b)
 
-    def density(self, x) -> np.ndarray:
+    def density(self, x: ArrayLike) -> np.ndarray:
         """The density at ``x``: shape (n,) for (n,) or (n, d) input."""
         X, _ = as_samples(x)
         inside = (X[:, 0] >= self.a) & (X[:, 0] <= self.b)
         return np.where(inside, 1.0 / (self.b - self.a), 0.0)
 
-    def log_density(self, x) -> np.ndarray:
+    def log_density(self, x: ArrayLike) -> np.ndarray:
         """The log-density at ``x``: shape (n,) for (n,) or (n, d) input."""
         with np.errstate(divide="ignore"):
             return np.log(self.density(x))
 
-    def score(self, x) -> np.ndarray:
+    def score(self, x: ArrayLike) -> np.ndarray:
         """The score ``grad log p`` at ``x``, shaped like ``x``."""
         X, _ = as_samples(x)
         if np.any((X[:, 0] < self.a) | (X[:, 0] > self.b)):
@@ -234,16 +235,16 @@ class SmoothedUniform:
         lo = np.where(left, special.log_ndtr(v), special.log_ndtr(-u))
         return hi + np.log1p(-np.exp(lo - hi))
 
-    def log_density(self, x) -> np.ndarray:
+    def log_density(self, x: ArrayLike) -> np.ndarray:
         """The log-density at ``x``: shape (n,) for (n,) or (n, d) input."""
         X, _ = as_samples(x)
         return self._log_mass(X[:, 0]) - np.log(self.b - self.a)
 
-    def density(self, x) -> np.ndarray:
+    def density(self, x: ArrayLike) -> np.ndarray:
         """The density at ``x``: shape (n,) for (n,) or (n, d) input."""
         return np.exp(self.log_density(x))
 
-    def score(self, x) -> np.ndarray:
+    def score(self, x: ArrayLike) -> np.ndarray:
         """The score ``grad log p`` at ``x``, shaped like ``x``."""
         X, _ = as_samples(x)
         x = X[:, 0]
@@ -287,16 +288,16 @@ class Ring:
         r, w = self.radius, self.width
         return float(np.log(2 * np.pi) + np.log(w**2 * np.exp(-(r**2) / (2 * w**2)) + r * w * np.sqrt(2 * np.pi) * special.ndtr(r / w)))
 
-    def log_density(self, x) -> np.ndarray:
+    def log_density(self, x: ArrayLike) -> np.ndarray:
         """The log-density at ``x``: shape (n,) for (n,) or (n, d) input."""
         rho = np.linalg.norm(self._points(x), axis=1)
         return -((rho - self.radius) ** 2) / (2 * self.width**2) - self.log_normaliser()
 
-    def density(self, x) -> np.ndarray:
+    def density(self, x: ArrayLike) -> np.ndarray:
         """The density at ``x``: shape (n,) for (n,) or (n, d) input."""
         return np.exp(self.log_density(x))
 
-    def score(self, x) -> np.ndarray:
+    def score(self, x: ArrayLike) -> np.ndarray:
         """The score ``grad log p`` at ``x``, shaped like ``x``."""
         X = self._points(x)
         rho = np.linalg.norm(X, axis=1, keepdims=True)

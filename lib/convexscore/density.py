@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from ._validation import check_positive
@@ -176,7 +177,7 @@ class PiecewiseGaussianDensity:
                                intercept=float(pls.intercepts[0]), slope_tol=slope_tol)
 
     @classmethod
-    def from_slopes(cls, knots, slopes, first_value: float | None, intercept: float = 0.0,
+    def from_slopes(cls, knots: ArrayLike, slopes: ArrayLike, first_value: float | None, intercept: float = 0.0,
                     slope_tol: float = 1e-10) -> "PiecewiseGaussianDensity":
         """Density from knots (K,) and the slopes (K+1,) of the K+1 pieces; ``first_value`` is ``f(knots[0])``.
 
@@ -192,7 +193,7 @@ class PiecewiseGaussianDensity:
         return cls(knots, values, slopes[0], slopes[-1], slope_tol=slope_tol, inner_slopes=slopes[1:-1])
 
     @classmethod
-    def from_score(cls, score, knots, slope_tol: float = 1e-10, merge_tol: float = 1e-9) -> "PiecewiseGaussianDensity":
+    def from_score(cls, score, knots: ArrayLike, slope_tol: float = 1e-10, merge_tol: float = 1e-9) -> "PiecewiseGaussianDensity":
         """Density of a callable piecewise-linear ``score`` whose kinks are all among ``knots``.
 
         Knots closer than ``merge_tol`` times the knot span are merged.
@@ -224,7 +225,7 @@ class PiecewiseGaussianDensity:
     def _piece_index(self, x):
         return np.searchsorted(self.knots, x, side="right")  # 0 = left tail, K = right tail
 
-    def score(self, x) -> np.ndarray:
+    def score(self, x: ArrayLike) -> np.ndarray:
         """The piecewise-linear score ``f(x)``."""
         x = np.asarray(x, dtype=np.float64)
         idx = self._piece_index(x)
@@ -232,7 +233,7 @@ class PiecewiseGaussianDensity:
         m = np.where(idx == 0, self.values[0], self.values[np.maximum(idx - 1, 0)])
         return m + self.slopes[idx] * (x - anchor)
 
-    def logpdf(self, x) -> np.ndarray:
+    def logpdf(self, x: ArrayLike) -> np.ndarray:
         """Normalised log-density."""
         x = np.asarray(x, dtype=np.float64)
         idx = self._piece_index(x)
@@ -241,11 +242,11 @@ class PiecewiseGaussianDensity:
         u = x - anchor
         return c + m * u + 0.5 * self.slopes[idx] * u * u - self.log_normaliser
 
-    def pdf(self, x) -> np.ndarray:
+    def pdf(self, x: ArrayLike) -> np.ndarray:
         """The normalised density at ``x`` (any shape)."""
         return np.exp(self.logpdf(x))
 
-    def cdf(self, x) -> np.ndarray:
+    def cdf(self, x: ArrayLike) -> np.ndarray:
         """Exact CDF (closed-form partial masses)."""
         x = np.asarray(x, dtype=np.float64)
         flat = x.reshape(-1)
@@ -258,7 +259,7 @@ class PiecewiseGaussianDensity:
             out[sel] = self._cum[i] + np.exp(part - self.log_normaliser)
         return np.clip(out, 0.0, 1.0).reshape(x.shape)
 
-    def ppf(self, q) -> np.ndarray:
+    def ppf(self, q: ArrayLike) -> np.ndarray:
         """Quantile function: exact inverses on Gaussian and exponential pieces, bisection on the others."""
         q = np.asarray(q, dtype=np.float64)
         if np.any((q < 0) | (q > 1)) or not np.all(np.isfinite(q)):

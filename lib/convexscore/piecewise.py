@@ -7,6 +7,7 @@ One class, :class:`PiecewiseLinearScore`, used by the univariate solver (``Conve
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 class PiecewiseLinearScore:
@@ -75,7 +76,7 @@ class PiecewiseLinearScore:
         """Exact Lipschitz constant ``max_k |slopes[k]|``."""
         return float(np.max(np.abs(self.slopes)))
 
-    def segment(self, x) -> np.ndarray:
+    def segment(self, x: ArrayLike) -> np.ndarray:
         """Segment index of each point (``searchsorted``, right side: a point on a knot belongs to the right)."""
         return np.searchsorted(self.knots, np.asarray(x, dtype=np.float64), side="right")
 
@@ -87,12 +88,12 @@ class PiecewiseLinearScore:
         k = self.segment(x)
         return self.slopes[k] * x + self.intercepts[k]
 
-    def derivative(self, x) -> np.ndarray:
+    def derivative(self, x: ArrayLike) -> np.ndarray:
         """``s'(x)`` (the right derivative at a knot)."""
         return self.slopes[self.segment(x)]
 
     # ----- the learned log-density ----------------------------------------------------------------------------------
-    def log_density(self, x) -> np.ndarray:
+    def log_density(self, x: ArrayLike) -> np.ndarray:
         """The learned unnormalised log-density ``int_0^x s(t) dt`` (continuous, 0 at ``x = 0``)."""
         x = np.asarray(x, dtype=np.float64)
         return self._integral(x) - self._integral(np.zeros(1))[0]

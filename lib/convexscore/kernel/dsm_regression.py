@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_univariate, check_positive
 from ..datasets import GaussianMixture
@@ -30,7 +31,7 @@ def _mixture_terms(y: np.ndarray, w: np.ndarray, M: np.ndarray, S: np.ndarray):
     return r, g, log_p
 
 
-def label_noise_variance(law: GaussianMixture, sigma: float, y) -> np.ndarray:
+def label_noise_variance(law: GaussianMixture, sigma: float, y: ArrayLike) -> np.ndarray:
     """``Var(-z/sigma | y) = 1/sigma^2 + (log p_sigma)''(y)`` for DSM on ``law`` (second-order Tweedie), shape (n,)."""
     sigma = check_positive(sigma, "sigma")
     return 1.0 / sigma**2 + law.noised(sigma).score_derivative(y)
@@ -63,7 +64,7 @@ def dsm_regression_data(law: GaussianMixture, n: int, sigma: float, rng) -> DSMR
     return DSMRegressionData(x, z, sigma, y, -z / sigma, law.noised(sigma).score(y))
 
 
-def ou_sigma(t) -> np.ndarray:
+def ou_sigma(t: ArrayLike) -> np.ndarray:
     """Noise scale of the OU forward process at time t: ``sqrt(1 - exp(-2 t))``."""
     t = np.asarray(t, dtype=np.float64)
     if np.any(t <= 0) or not np.all(np.isfinite(t)):
@@ -71,7 +72,7 @@ def ou_sigma(t) -> np.ndarray:
     return np.sqrt(-np.expm1(-2 * t))
 
 
-def ou_score(law: GaussianMixture, x, t) -> np.ndarray:
+def ou_score(law: GaussianMixture, x: ArrayLike, t: ArrayLike) -> np.ndarray:
     """Exact score ``d/dx log p_t(x)`` of the OU marginal at the pairs ``(x_i, t_i)``, shape (n,)."""
     x, t = as_univariate(x, "x", min_points=1), as_univariate(t, "t", min_points=1)
     if x.shape != t.shape:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from math import comb, e
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_samples
 
@@ -220,7 +221,7 @@ def _rank(M: np.ndarray) -> int:
 
 
 def arrangement_patterns(
-    X,
+    X: ArrayLike,
     method: str = "exact",
     *,
     bias: bool = False,
