@@ -121,7 +121,7 @@ def test_invalid_input_raises_value_error_naming_the_fix(call, message):
 
 
 def test_admm_that_stops_at_max_iter_raises_with_status_and_gap():
-    """The case of the issue: 14 points in 2-D, DSM over the 28 cells, beta = 0.5, ADMM's default 5000 iterations."""
+    """A solve that stops at max_iter: 14 points in 2-D, DSM over the 28 cells, beta = 0.5, ADMM's default 5000 iterations."""
     r = np.random.default_rng(26)
     X, Z, sigma = r.standard_normal((14, 2)), r.standard_normal((14, 2)), 0.5
     arr = arrangement_patterns(X + sigma * Z)

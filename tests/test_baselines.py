@@ -112,8 +112,8 @@ def _convex():
     return fit_score_matching, fit_denoising_score_matching
 
 
-@pytest.mark.skipif(_convex() is None, reason="convexscore.fit_score_matching (the univariate convex solver, "
-                                              "issue 3) is not available in this checkout")
+@pytest.mark.skipif(_convex() is None, reason="convexscore.fit_score_matching (the univariate convex solver) is "
+                                              "not available in this checkout")
 def test_no_adam_run_goes_below_the_convex_optimum():
     fit_sm, fit_dsm = _convex()
     x = np.random.default_rng(11).standard_normal(100)
