@@ -61,6 +61,7 @@ class Certificate:
 
     @property
     def relative_gap(self) -> float:
+        """``gap / max(1, |value|)``."""
         return self.gap / max(1.0, abs(self.value))
 
     @property
