@@ -77,6 +77,8 @@ test-launch: $(STAMP)
 	$(BIN)/python tools/launch_env_test.py
 
 test-lib: $(STAMP)
+	set -e
+	$(BIN)/ruff check lib tests
 	$(BIN)/python -m pytest -q tests --ignore=tests/browser
 
 test-browser: $(STAMP)

@@ -37,7 +37,7 @@ def convex_solvers():
     except ImportError:
         return None
     return {"sm": lambda x, z: fit_score_matching(x, BETA),
-            "dsm": lambda x, z: fit_denoising_score_matching(x, BETA, SIGMA, z)}
+            "dsm": lambda x, z: fit_denoising_score_matching(x, z, SIGMA, BETA)}
 
 
 def timed(fn):

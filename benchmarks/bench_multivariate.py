@@ -80,7 +80,9 @@ def main() -> None:
         row = {"n": n, "d": d, "P": P, "variables": P * (d + 1) * d}
         fista_iter = FISTA_MAX_ITER_LARGEST if case == CASES[-1] else FISTA_MAX_ITER
         for name, kw in (("admm", {}), ("fista", {"max_iter": fista_iter})):
-            t, fit = timed(lambda: convex_denoising_score_matching(X, Z, SIGMA, arr, BETA, solver=name, tol=TOL, **kw))
+            # require_certificate=False: a run that stops at max_iter is recorded with its status and certified gap
+            t, fit = timed(lambda: convex_denoising_score_matching(X, Z, SIGMA, arr, BETA, solver=name, tol=TOL,
+                                                                  require_certificate=False, **kw))
             row.update({f"{name}_s": t, f"{name}_status": fit.status, f"{name}_iters": fit.iterations,
                         f"{name}_value": fit.value, f"{name}_certified_rel_gap": fit.gap})
         row.update(run_cvxpy(case))

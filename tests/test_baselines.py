@@ -29,7 +29,7 @@ def test_losses_are_the_exact_objective_dsm(data):
     z = np.random.default_rng(5).standard_normal(data.shape)
     run = B.train_adam(data, 1.0, 20, 1e-2, 30, seed=2, objective="dsm", sigma=0.4, noise=z, skip=True,
                        activation="abs")
-    assert run.final_loss == pytest.approx(cs.denoising_score_matching_loss(run.net, data, 1.0, 0.4, z), rel=1e-10)
+    assert run.final_loss == pytest.approx(cs.denoising_score_matching_loss(run.net, data, z, 0.4, 1.0), rel=1e-10)
     assert B.exact_objective(run, data, 1.0, sigma=0.4) == pytest.approx(run.final_loss, rel=1e-10)
     assert run.net.skip and run.net.activation == "abs"
     drawn = B.train_adam(data, 1.0, 5, 1e-2, 3, seed=2, objective="dsm", sigma=0.4)
@@ -112,8 +112,8 @@ def _convex():
     return fit_score_matching, fit_denoising_score_matching
 
 
-@pytest.mark.skipif(_convex() is None, reason="convexscore.fit_score_matching (the univariate convex solver, "
-                                              "issue 3) is not available in this checkout")
+@pytest.mark.skipif(_convex() is None, reason="convexscore.fit_score_matching (the univariate convex solver) is "
+                                              "not available in this checkout")
 def test_no_adam_run_goes_below_the_convex_optimum():
     fit_sm, fit_dsm = _convex()
     x = np.random.default_rng(11).standard_normal(100)
@@ -125,6 +125,6 @@ def test_no_adam_run_goes_below_the_convex_optimum():
     assert np.all(finals >= best - 1e-6 * abs(best))
     assert np.all([np.min(r.losses) >= best - 1e-6 * abs(best) for r in sw.runs])
     z = np.random.default_rng(12).standard_normal(100)
-    best = fit_dsm(x, beta, 0.5, z).value
+    best = fit_dsm(x, z, 0.5, beta).value
     sw = B.sweep_adam(x, beta, [30], [1e-1, 1e-2, 1e-3], [0, 1], epochs=200, objective="dsm", sigma=0.5, noise=z)
     assert np.all([np.min(r.losses) >= best - 1e-6 * abs(best) for r in sw.runs])

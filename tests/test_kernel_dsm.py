@@ -2,19 +2,26 @@
 import numpy as np
 import pytest
 
-from convexscore.kernel import GaussianMixture1D, dsm_regression_data, label_noise_variance, ou_dsm_data, ou_score, ou_sigma
+from convexscore.datasets import GaussianMixture
+from convexscore.kernel import (
+    dsm_regression_data,
+    label_noise_variance,
+    ou_dsm_data,
+    ou_score,
+    ou_sigma,
+)
 
-LAW = GaussianMixture1D([0.3, 0.7], [-2.0, 1.5], [0.5, 0.8])
+LAW = GaussianMixture([-2.0, 1.5], [0.5, 0.8], [0.3, 0.7])
 
 
 def test_score_and_its_derivative_match_finite_differences():
     x, h = np.linspace(-5, 5, 41), 1e-5
-    fd_score = (LAW.logpdf(x + h) - LAW.logpdf(x - h)) / (2 * h)
+    fd_score = (LAW.log_density(x + h) - LAW.log_density(x - h)) / (2 * h)
     assert np.allclose(LAW.score(x), fd_score, atol=1e-6)
     fd_deriv = (LAW.score(x + h) - LAW.score(x - h)) / (2 * h)
     assert np.allclose(LAW.score_derivative(x), fd_deriv, atol=1e-5)
     grid = np.linspace(-12, 12, 20001)
-    assert np.trapezoid(np.exp(LAW.logpdf(grid)), grid) == pytest.approx(1.0, abs=1e-8)
+    assert np.trapezoid(np.exp(LAW.log_density(grid)), grid) == pytest.approx(1.0, abs=1e-8)
 
 
 def test_tweedie_label_mean_and_variance():
@@ -43,8 +50,8 @@ def test_ou_marginals_and_scores():
 
 
 def test_bad_inputs_raise():
-    with pytest.raises(ValueError, match="sum to 1"):
-        GaussianMixture1D([0.3, 0.3], [0, 1], [1, 1])
+    with pytest.raises(ValueError, match="weights must be"):
+        GaussianMixture([0, 1], [1, 1], [0.3, -0.3])
     with pytest.raises(ValueError, match="sigma"):
         dsm_regression_data(LAW, 10, 0.0, rng=0)
     with pytest.raises(ValueError, match="t_min < t_max"):

@@ -2,7 +2,15 @@
 import numpy as np
 import pytest
 
-from convexscore.kernel import critical_radius, interpolant_norm, local_rademacher, oracle_stop, relu_ntk, rwy_stopping_rule, rwy_stopping_step
+from convexscore.kernel import (
+    critical_radius,
+    interpolant_norm,
+    local_rademacher,
+    oracle_stop,
+    relu_ntk,
+    rwy_stopping_rule,
+    rwy_stopping_step,
+)
 
 
 def test_rank_r_kernel_has_closed_form_stopping_time_and_radius():

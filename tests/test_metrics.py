@@ -45,7 +45,10 @@ def test_w2_quantile_formula(xy):
 def test_mmd_against_direct_formula(xy):
     x, y = xy[0][:40], xy[1][:30]
     h = 0.8
-    k = lambda a, b: np.exp(-((a - b) ** 2) / (2 * h**2))
+
+    def k(a, b):
+        return np.exp(-((a - b) ** 2) / (2 * h**2))
+
     kxx = sum(k(a, b) for i, a in enumerate(x) for j, b in enumerate(x) if i != j) / (40 * 39)
     kyy = sum(k(a, b) for i, a in enumerate(y) for j, b in enumerate(y) if i != j) / (30 * 29)
     kxy = sum(k(a, b) for a in x for b in y) / (40 * 30)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from convexscore.multivariate import arrangement_patterns, cell_count_bound, paper_count_bound
-from convexscore.multivariate.arrangements import _central_cells, _lift
+from convexscore.multivariate.arrangements import central_cells, lift
 
 
 def _as_set(P):
@@ -43,7 +43,7 @@ def test_exact_higher_d_meets_bound(d, n, bias):
 def test_sweep_agrees_with_general_enumeration(bias):
     X = np.random.default_rng(5).standard_normal((14, 2))
     sweep = arrangement_patterns(X, bias=bias).patterns
-    general = _central_cells(_lift(X, bias), 10**7)
+    general = central_cells(lift(X, bias), 10**7)
     assert _as_set(sweep) == _as_set(general)
 
 
@@ -70,7 +70,7 @@ def test_degenerate_data_falls_below_bound_and_methods_agree():
     dense = arrangement_patterns(X, "sampled", n_gates=50000, bias=True, rng=1)
     assert _as_set(dense.patterns) <= _as_set(arr.patterns)
     assert len(_as_set(arr.patterns)) - len(_as_set(dense.patterns)) <= 1  # only the empty pattern may be missed
-    assert _as_set(arr.patterns) == _as_set(_central_cells(_lift(X, True), 10**7))
+    assert _as_set(arr.patterns) == _as_set(central_cells(lift(X, True), 10**7))
 
 
 def test_sampled_scale_d10_n2000_is_seeded():

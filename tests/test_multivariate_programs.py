@@ -83,7 +83,7 @@ def test_dsm_beta0_closed_form_matches_network(bias):
     arr = arrangement_patterns(X + sigma * Z, "sampled", n_gates=8, bias=bias, rng=1)
     fit = convex_denoising_score_matching(X, Z, sigma, arr)
     net = reconstruct_network(fit)
-    assert denoising_score_matching_loss(net, X, 0.0, sigma, Z) == pytest.approx(fit.value, rel=1e-8)
+    assert denoising_score_matching_loss(net, X, Z, sigma, 0.0) == pytest.approx(fit.value, rel=1e-8)
     assert fit.value < 0.5 * np.sum((Z / sigma) ** 2)
 
 
@@ -92,7 +92,8 @@ def test_beta_positive_sandwich_lower_network_upper(data):
     arr = arrangement_patterns(data)
     lower = convex_score_matching(data, arr, beta, solver="cvxpy")
     assert lower.finite and lower.status == "optimal"
-    net_up, upper = cone_constrained_fit(data, arr, beta)
+    cone = cone_constrained_fit(data, arr, beta)
+    net_up, upper = cone.net, cone.value
     assert lower.value <= upper + 1e-6
     assert score_matching_loss(net_up, data, beta) == pytest.approx(upper, rel=1e-5, abs=1e-5)
     # the network built from the relaxation reproduces its output and trace exactly; only the penalty is larger

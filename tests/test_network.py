@@ -48,7 +48,7 @@ def test_losses_follow_the_book_normalisation():
     z = np.array([0.5, -1.0, 0.2])
     sigma = 0.3
     r = net(x + sigma * z) + z / sigma
-    assert cs.denoising_score_matching_loss(net, x, beta, sigma, z) == pytest.approx(0.5 * np.sum(r**2) + pen, rel=1e-14)
+    assert cs.denoising_score_matching_loss(net, x, z, sigma, beta) == pytest.approx(0.5 * np.sum(r**2) + pen, rel=1e-14)
     # changing the biases does not change the penalty
     shifted = cs.TwoLayerNet(net.W1, net.b1 + 5, net.W2, net.b2 - 3, activation="abs")
     assert shifted.penalty() == net.penalty()
@@ -66,8 +66,8 @@ def test_activation_derivative_conventions_at_zero():
     [
         (lambda n: cs.score_matching_loss(n, [0.0, np.nan], 1.0), "NaN or inf"),
         (lambda n: cs.score_matching_loss(n, [0.0, 1.0], -1.0), "beta"),
-        (lambda n: cs.denoising_score_matching_loss(n, [0.0, 1.0], 1.0, 0.0, [0.0, 1.0]), "sigma"),
-        (lambda n: cs.denoising_score_matching_loss(n, [0.0, 1.0], 1.0, 0.5, [0.0]), "noise has shape"),
+        (lambda n: cs.denoising_score_matching_loss(n, [0.0, 1.0], [0.0, 1.0], 0.0, 1.0), "sigma"),
+        (lambda n: cs.denoising_score_matching_loss(n, [0.0, 1.0], [0.0], 0.5, 1.0), "noise has shape"),
         (lambda n: n(np.zeros((3, 2))), "dimension"),
     ],
 )

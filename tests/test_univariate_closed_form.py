@@ -126,12 +126,12 @@ def test_dsm_relu_skip_equals_abs_skip_with_twice_beta():
     rng = np.random.default_rng(2)
     x, z = rng.standard_normal(20), rng.standard_normal(20)
     for beta, sigma in ((0.1, 0.5), (1.0, 0.3)):
-        relu = fit_denoising_score_matching(x, beta, sigma, z, "relu", skip=True)
-        absn = fit_denoising_score_matching(x, 2 * beta, sigma, z, "abs", skip=True)
+        relu = fit_denoising_score_matching(x, z, sigma, beta, "relu", skip=True)
+        absn = fit_denoising_score_matching(x, z, sigma, 2 * beta, "abs", skip=True)
         # |u| = 2 relu(u) - u and the skip absorbs the linear part: abs weight c at decay 2 beta is ReLU weight 2c at beta
         assert abs(relu.value - absn.value) <= 1e-7 * max(1.0, relu.value)
         np.testing.assert_allclose(relu.net(x + sigma * z), absn.net(x + sigma * z), atol=1e-5)
-        assert abs(denoising_score_matching_loss(relu.net, x, beta, sigma, z) - relu.value) <= 1e-9 * relu.value
+        assert abs(denoising_score_matching_loss(relu.net, x, z, sigma, beta) - relu.value) <= 1e-9 * relu.value
 
 
 def test_piecewise_linear_form_and_log_density():

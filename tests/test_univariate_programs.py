@@ -58,7 +58,7 @@ def torch_sm_loss(net, x, beta):
     return float((0.5 * (f @ f) + fprime.sum() + pen).detach())
 
 
-def torch_dsm_loss(net, x, beta, sigma, z):
+def torch_dsm_loss(net, x, z, sigma, beta):
     t = torch.tensor(x + sigma * z, dtype=torch.float64)
     W1, b1, W2 = (torch.tensor(a, dtype=torch.float64) for a in (net.W1[:, 0], net.b1, net.W2[:, 0]))
     act = torch.relu if net.activation == "relu" else torch.abs
@@ -184,12 +184,12 @@ def test_dsm_value_network_certificate(activation, skip):
     for x in list(datasets().values())[1:3]:
         z = rng.standard_normal(x.size)
         for sigma, beta in ((0.3, 0.05), (0.5, 0.5), (1.0, 5.0), (0.5, 200.0)):
-            fit = fit_denoising_score_matching(x, beta, sigma, z, activation, skip)
-            dense = fit_denoising_score_matching(x, beta, sigma, z, activation, skip, solver="cvxpy-dense")
+            fit = fit_denoising_score_matching(x, z, sigma, beta, activation, skip)
+            dense = fit_denoising_score_matching(x, z, sigma, beta, activation, skip, solver="cvxpy-dense")
             scale = max(1.0, abs(fit.value))
             assert abs(fit.value - dense.value) <= 1e-8 * scale
-            assert abs(denoising_score_matching_loss(fit.net, x, beta, sigma, z) - fit.value) <= 1e-9 * scale
-            assert abs(torch_dsm_loss(fit.net, x, beta, sigma, z) - fit.value) <= 1e-9 * scale
+            assert abs(denoising_score_matching_loss(fit.net, x, z, sigma, beta) - fit.value) <= 1e-9 * scale
+            assert abs(torch_dsm_loss(fit.net, x, z, sigma, beta) - fit.value) <= 1e-9 * scale
             cert = fit.certificate
             assert cert.feasible
             assert semi_infinite_violation(fit, x + sigma * z, labels=-z / sigma) <= 1e-9 * beta
@@ -221,7 +221,12 @@ def test_unboundedness_threshold_is_exact_with_repeated_points(activation, skip)
         with pytest.raises(ValueError, match="unbounded"):
             fit_score_matching(x, 0.99 * tau, activation, skip)
         with pytest.raises(ValueError, match="Repeated data points"):
-            fit_score_matching(x, tau, activation, skip)
+            fit_score_matching(x, 0.999 * tau, activation, skip)
+        try:  # at the threshold the objective is finite: a certified optimum, or a SolverError saying why not
+            at = fit_score_matching(x, tau, activation, skip)
+            assert np.isfinite(at.value) and at.certificate.feasible and at.gap <= 1e-6
+        except SolverError as err:
+            assert "threshold" in str(err) and "unbounded below" not in str(err)
 
 
 def test_anchor_is_strictly_feasible_at_threshold_level():
@@ -243,16 +248,16 @@ def test_bad_input_raises_value_error_naming_the_problem():
         (lambda: fit_score_matching([0.0, np.nan, 1.0], 2.0), "NaN"),
         (lambda: fit_score_matching([0.0, np.inf, 1.0], 2.0), "NaN or inf"),
         (lambda: fit_score_matching([1.0], 2.0), "at least 2"),
-        (lambda: fit_score_matching([1.0, 1.0, 1.0], 5.0), "two distinct"),
+        (lambda: fit_score_matching([1.0, 1.0, 1.0], 5.0), "2 distinct"),
         (lambda: fit_score_matching(x, 2.0, activation="tanh"), "unknown activation"),
-        (lambda: fit_score_matching(x, 1.0), "unbounded"),
+        (lambda: fit_score_matching(x, 0.5), "unbounded"),
         (lambda: fit_score_matching(x, -1.0), "beta"),
         (lambda: fit_score_matching(x, 2.0, solver="nope"), "unknown solver"),
-        (lambda: fit_denoising_score_matching(x, 1.0, 0.0, z), "sigma"),
-        (lambda: fit_denoising_score_matching(x, 1.0, -0.5, z), "sigma"),
-        (lambda: fit_denoising_score_matching(x, 1.0, 0.5, np.zeros(3)), "noise has shape"),
-        (lambda: fit_denoising_score_matching(x, 1.0, 0.5, [0, np.nan, 0, 0]), "noise contains NaN"),
-        (lambda: fit_denoising_score_matching(x, 0.0, 0.5, z), "beta"),
+        (lambda: fit_denoising_score_matching(x, z, 0.0, 1.0), "sigma"),
+        (lambda: fit_denoising_score_matching(x, z, -0.5, 1.0), "sigma"),
+        (lambda: fit_denoising_score_matching(x, np.zeros(3), 0.5, 1.0), "noise has shape"),
+        (lambda: fit_denoising_score_matching(x, [0, np.nan, 0, 0], 0.5, 1.0), "noise contains NaN"),
+        (lambda: fit_denoising_score_matching(x, z, 0.5, 0.0), "beta"),
     ]
     for call, message in cases:
         with pytest.raises(ValueError, match=message):
@@ -272,14 +277,18 @@ def test_solver_status_is_checked():
 
 def test_inaccurate_status_needs_a_certificate(monkeypatch):
     """A solver reporting 'optimal_inaccurate' is accepted only when the dual certificate proves optimality."""
-    from convexscore.univariate import programs
-    from convexscore.univariate.programs import SolverOutput
+    from convexscore.univariate import solvers
+    from convexscore.univariate.solvers import Solution
 
     x = datasets()["normal"]
     exact = fit_score_matching(x, 3.0)
-    monkeypatch.setitem(programs.SOLVERS, "exact-but-unsure", lambda prog: SolverOutput(exact.z.copy(), "optimal_inaccurate", 0.0))
-    monkeypatch.setitem(programs.SOLVERS, "wrong", lambda prog: SolverOutput(exact.z * 1.01, "optimal_inaccurate", 0.0))
-    monkeypatch.setitem(programs.SOLVERS, "wrong-but-sure", lambda prog: SolverOutput(exact.z * 1.01, "optimal", 0.0))
+
+    def fake(z, status):
+        return lambda prog: Solution(z, status, None, 0, "fake")
+
+    monkeypatch.setitem(solvers.SOLVERS, "exact-but-unsure", fake(exact.z.copy(), "optimal_inaccurate"))
+    monkeypatch.setitem(solvers.SOLVERS, "wrong", fake(exact.z * 1.01, "optimal_inaccurate"))
+    monkeypatch.setitem(solvers.SOLVERS, "wrong-but-sure", fake(exact.z * 1.01, "optimal"))
     fit = fit_score_matching(x, 3.0, solver="exact-but-unsure")
     assert fit.status == "optimal_inaccurate" and abs(fit.value - exact.value) < 1e-12
     # the polishing step (exact re-solve on the support and signs) repairs a point 1% off ...
@@ -307,6 +316,6 @@ def test_two_distinct_values_and_repeated_noisy_inputs(activation, skip):
     assert abs(score_matching_loss(fit.net, x, 1.1 * tau) - fit.value) <= 1e-8 * max(1, abs(fit.value))
     assert fit.certificate.feasible and fit.certificate.gap <= 1e-8 * max(1, abs(fit.value))
     xh, z = np.array([0.0, 0.0, 1.0, 2.0, 2.0]), np.array([0.0, 0.0, 0.5, 0.0, 0.0])
-    dsm = fit_denoising_score_matching(xh, 0.1, 0.5, z, activation, skip)
-    assert abs(denoising_score_matching_loss(dsm.net, xh, 0.1, 0.5, z) - dsm.value) <= 1e-12
+    dsm = fit_denoising_score_matching(xh, z, 0.5, 0.1, activation, skip)
+    assert abs(denoising_score_matching_loss(dsm.net, xh, z, 0.5, 0.1) - dsm.value) <= 1e-12
     assert dsm.certificate.feasible and dsm.certificate.gap <= 1e-8

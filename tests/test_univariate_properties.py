@@ -60,7 +60,7 @@ def test_sm_fit_is_attained_certified_and_solver_independent(data, offset, facto
 )
 def test_dsm_fit_is_attained_and_certified(data, seed, sigma, beta, activation, skip):
     z = np.random.default_rng(seed).standard_normal(data.size)
-    fit = fit_denoising_score_matching(data, beta, sigma, z, activation, skip)
+    fit = fit_denoising_score_matching(data, z, sigma, beta, activation, skip)
     scale = max(1.0, abs(fit.value))
-    assert abs(denoising_score_matching_loss(fit.net, data, beta, sigma, z) - fit.value) <= 1e-8 * scale
+    assert abs(denoising_score_matching_loss(fit.net, data, z, sigma, beta) - fit.value) <= 1e-8 * scale
     assert fit.certificate.feasible and fit.certificate.gap <= 1e-6 * scale

@@ -27,9 +27,11 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
 from ._validation import as_samples, check_activation, check_nonnegative, check_positive
 from .network import TwoLayerNet, denoising_score_matching_loss, score_matching_loss
@@ -63,8 +65,8 @@ class AdamRun:
         return float(self.losses[-1])
 
 
-def train_adam(x, beta: float, width: int, lr: float, epochs: int, seed: int = 0, objective: str = "sm",
-               activation: str = "relu", skip: bool = False, sigma: float | None = None, noise=None,
+def train_adam(x: ArrayLike, beta: float, width: int, lr: float, epochs: int, seed: int = 0, objective: str = "sm",
+               activation: str = "relu", skip: bool = False, sigma: float | None = None, noise: ArrayLike | None = None,
                trace: str = "analytic", dtype=torch.float64) -> AdamRun:
     """Full-batch Adam (``torch.optim.Adam``, default betas) on the exact SM or DSM objective.
 
@@ -100,7 +102,7 @@ def train_adam(x, beta: float, width: int, lr: float, epochs: int, seed: int = 0
     def loss_fn():
         if objective == "sm":
             return torch_sm_loss(model, Xt, beta, trace=trace)
-        return torch_dsm_loss(model, Xt, beta, sigma, Zt)
+        return torch_dsm_loss(model, Xt, Zt, sigma, beta)
 
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses, status = [], "ok"
@@ -124,11 +126,11 @@ def train_adam(x, beta: float, width: int, lr: float, epochs: int, seed: int = 0
                    seed=int(seed), status=status, noise=None if Z is None else np.asarray(noise, dtype=np.float64))
 
 
-def exact_objective(run: AdamRun, x, beta: float, sigma: float | None = None) -> float:
+def exact_objective(run: AdamRun, x: ArrayLike, beta: float, sigma: float | None = None) -> float:
     """The numpy (float64) objective of ``run.net``: equals ``run.final_loss`` up to rounding."""
     if run.objective == "sm":
         return score_matching_loss(run.net, x, beta)
-    return denoising_score_matching_loss(run.net, x, beta, sigma, run.noise)
+    return denoising_score_matching_loss(run.net, x, run.noise, sigma, beta)
 
 
 def progress_enabled(progress: bool | None = None) -> bool:
@@ -171,8 +173,9 @@ def _one(kw):
     return train_adam(**kw)
 
 
-def sweep_adam(x, beta: float, widths, lrs, seeds, epochs: int, objective: str = "sm", activation: str = "relu",
-               skip: bool = False, sigma: float | None = None, noise=None, noise_seed: int = 0, n_jobs: int = 1,
+def sweep_adam(x: ArrayLike, beta: float, widths: ArrayLike, lrs: ArrayLike, seeds: ArrayLike, epochs: int,
+               objective: Literal["sm", "dsm"] = "sm", activation: Literal["relu", "abs"] = "relu", skip: bool = False,
+               sigma: float | None = None, noise: ArrayLike | None = None, noise_seed: int = 0, n_jobs: int = 1,
                progress: bool | None = None) -> AdamSweep:
     """Adam runs over every (width, lr, seed); the paper used 10 seeds, 500 epochs (SM) or 200 (DSM).
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from ._validation import as_samples, check_positive
@@ -80,14 +81,16 @@ class GaussianMixture:
         var = self.stds**2
         return -0.5 * sq / var - 0.5 * d * np.log(2 * np.pi * var) + np.log(np.maximum(self.weights, 1e-300))
 
-    def log_density(self, x) -> np.ndarray:
+    def log_density(self, x: ArrayLike) -> np.ndarray:
+        """The log-density at ``x``: shape (n,) for (n,) or (n, d) input."""
         X, _ = self._points(x)
         return special.logsumexp(self._component_logpdf(X), axis=1)
 
-    def density(self, x) -> np.ndarray:
+    def density(self, x: ArrayLike) -> np.ndarray:
+        """The density at ``x``: shape (n,) for (n,) or (n, d) input."""
         return np.exp(self.log_density(x))
 
-    def score(self, x) -> np.ndarray:
+    def score(self, x: ArrayLike) -> np.ndarray:
         """``sum_k r_k(x) (mu_k - x) / s_k^2`` with responsibilities ``r_k``; shaped like ``x``."""
         X, univariate = self._points(x)
         L = self._component_logpdf(X)
@@ -96,14 +99,44 @@ class GaussianMixture:
         return S[:, 0] if univariate else S
 
     def sample(self, n: int, rng=None) -> np.ndarray:
+        """``n`` independent draws: shape (n,) for a 1-D law, (n, d) otherwise; ``rng`` a Generator or a seed."""
         n, rng = _check_n(n), _rng(rng)
         k = rng.choice(len(self.weights), size=n, p=self.weights)
         X = self.means[k] + self.stds[k, None] * rng.standard_normal((n, self.dim))
         return X[:, 0] if self._univariate else X
 
     def mean(self) -> np.ndarray | float:
+        """The mixture mean: a float for a 1-D mixture, shape (d,) otherwise."""
         m = self.weights @ self.means
         return float(m[0]) if self._univariate else m
+
+    def _univariate_only(self, what: str) -> None:
+        if self.dim != 1:
+            raise ValueError(f"{what} is implemented for 1-D mixtures; this one has dimension {self.dim}")
+
+    def score_derivative(self, x: ArrayLike) -> np.ndarray:
+        """``(log p)''(x) = p''/p - (p'/p)^2`` of a 1-D mixture, shape (n,)."""
+        self._univariate_only("score_derivative")
+        X, _ = self._points(x)
+        L = self._component_logpdf(X)
+        R = np.exp(L - special.logsumexp(L, axis=1, keepdims=True))  # (n, K)
+        var = self.stds**2
+        G = (self.means[:, 0][None, :] - X) / var  # per-component score (n, K)
+        first = np.sum(R * G, axis=1)
+        return np.sum(R * (G**2 - 1.0 / var), axis=1) - first**2
+
+    def noised(self, sigma: float) -> "GaussianMixture":
+        """The law of ``x + sigma z`` with ``z ~ N(0, I)``: every variance grows by ``sigma^2``."""
+        sigma = check_positive(sigma, "sigma")
+        means = self.means[:, 0] if self._univariate else self.means
+        return GaussianMixture(means, np.sqrt(self.stds**2 + sigma**2), self.weights)
+
+    def ou_marginal(self, t: float) -> "GaussianMixture":
+        """The law at time ``t`` of the OU process ``dX = -X dt + sqrt(2) dW`` started from this mixture."""
+        t = check_positive(t, "t")
+        means = self.means[:, 0] if self._univariate else self.means
+        return GaussianMixture(np.exp(-t) * means, np.sqrt(np.exp(-2 * t) * self.stds**2 + -np.expm1(-2 * t)),
+                               self.weights)
 
     def __repr__(self) -> str:
         return f"GaussianMixture(K={len(self.weights)}, dim={self.dim})"
@@ -145,16 +178,19 @@ class Uniform:
     def __post_init__(self):
         _check_interval(self.a, self.b)
 
-    def density(self, x) -> np.ndarray:
+    def density(self, x: ArrayLike) -> np.ndarray:
+        """The density at ``x``: shape (n,) for (n,) or (n, d) input."""
         X, _ = as_samples(x)
         inside = (X[:, 0] >= self.a) & (X[:, 0] <= self.b)
         return np.where(inside, 1.0 / (self.b - self.a), 0.0)
 
-    def log_density(self, x) -> np.ndarray:
+    def log_density(self, x: ArrayLike) -> np.ndarray:
+        """The log-density at ``x``: shape (n,) for (n,) or (n, d) input."""
         with np.errstate(divide="ignore"):
             return np.log(self.density(x))
 
-    def score(self, x) -> np.ndarray:
+    def score(self, x: ArrayLike) -> np.ndarray:
+        """The score ``grad log p`` at ``x``, shaped like ``x``."""
         X, _ = as_samples(x)
         if np.any((X[:, 0] < self.a) | (X[:, 0] > self.b)):
             raise ValueError(
@@ -164,9 +200,11 @@ class Uniform:
         return np.zeros(X.shape[0])
 
     def sample(self, n: int, rng=None) -> np.ndarray:
+        """``n`` independent draws: shape (n,) for a 1-D law, (n, d) otherwise; ``rng`` a Generator or a seed."""
         return _rng(rng).uniform(self.a, self.b, size=_check_n(n))
 
     def smoothed(self, sigma: float) -> "SmoothedUniform":
+        """The law of ``x + sigma z`` with ``z ~ N(0, 1)`` (a :class:`SmoothedUniform`)."""
         return SmoothedUniform(self.a, self.b, sigma)
 
 
@@ -197,14 +235,17 @@ class SmoothedUniform:
         lo = np.where(left, special.log_ndtr(v), special.log_ndtr(-u))
         return hi + np.log1p(-np.exp(lo - hi))
 
-    def log_density(self, x) -> np.ndarray:
+    def log_density(self, x: ArrayLike) -> np.ndarray:
+        """The log-density at ``x``: shape (n,) for (n,) or (n, d) input."""
         X, _ = as_samples(x)
         return self._log_mass(X[:, 0]) - np.log(self.b - self.a)
 
-    def density(self, x) -> np.ndarray:
+    def density(self, x: ArrayLike) -> np.ndarray:
+        """The density at ``x``: shape (n,) for (n,) or (n, d) input."""
         return np.exp(self.log_density(x))
 
-    def score(self, x) -> np.ndarray:
+    def score(self, x: ArrayLike) -> np.ndarray:
+        """The score ``grad log p`` at ``x``, shaped like ``x``."""
         X, _ = as_samples(x)
         x = X[:, 0]
         u, v = (x - self.a) / self.sigma, (x - self.b) / self.sigma
@@ -214,6 +255,7 @@ class SmoothedUniform:
         return (np.exp(log_phi_u - logm) - np.exp(log_phi_v - logm)) / self.sigma
 
     def sample(self, n: int, rng=None) -> np.ndarray:
+        """``n`` independent draws: shape (n,) for a 1-D law, (n, d) otherwise; ``rng`` a Generator or a seed."""
         n, rng = _check_n(n), _rng(rng)
         return rng.uniform(self.a, self.b, size=n) + self.sigma * rng.standard_normal(n)
 
@@ -242,23 +284,28 @@ class Ring:
         return X
 
     def log_normaliser(self) -> float:
+        """The log of the normalising constant."""
         r, w = self.radius, self.width
         return float(np.log(2 * np.pi) + np.log(w**2 * np.exp(-(r**2) / (2 * w**2)) + r * w * np.sqrt(2 * np.pi) * special.ndtr(r / w)))
 
-    def log_density(self, x) -> np.ndarray:
+    def log_density(self, x: ArrayLike) -> np.ndarray:
+        """The log-density at ``x``: shape (n,) for (n,) or (n, d) input."""
         rho = np.linalg.norm(self._points(x), axis=1)
         return -((rho - self.radius) ** 2) / (2 * self.width**2) - self.log_normaliser()
 
-    def density(self, x) -> np.ndarray:
+    def density(self, x: ArrayLike) -> np.ndarray:
+        """The density at ``x``: shape (n,) for (n,) or (n, d) input."""
         return np.exp(self.log_density(x))
 
-    def score(self, x) -> np.ndarray:
+    def score(self, x: ArrayLike) -> np.ndarray:
+        """The score ``grad log p`` at ``x``, shaped like ``x``."""
         X = self._points(x)
         rho = np.linalg.norm(X, axis=1, keepdims=True)
         unit = np.divide(X, rho, out=np.zeros_like(X), where=rho > 0)
         return -(rho - self.radius) / self.width**2 * unit
 
     def sample(self, n: int, rng=None) -> np.ndarray:
+        """``n`` independent draws: shape (n,) for a 1-D law, (n, d) otherwise; ``rng`` a Generator or a seed."""
         n, rng = _check_n(n), _rng(rng)
         r, w = self.radius, self.width
         # radius rho = r + w t with t-density proportional to (r + w t)_+ phi(t). Proposal proportional to

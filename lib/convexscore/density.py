@@ -13,9 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from numpy.typing import ArrayLike
+from scipy import special
 
 from ._validation import check_positive
+from .piecewise import PiecewiseLinearScore
+
+__all__ = ["PiecewiseGaussianDensity", "kl_divergence_on_grid"]
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
@@ -164,14 +168,16 @@ class PiecewiseGaussianDensity:
         """Exact density of a univariate ``TwoLayerNet`` (kinks ``-b1/W1``, exact slopes on every piece)."""
         if net.dim != 1:
             raise ValueError(f"from_network needs a univariate network (d = 1); got d = {net.dim}")
-        from .univariate.reconstruct import piecewise_linear  # exact slopes piece by piece
+        return cls.from_piecewise(PiecewiseLinearScore.from_network(net), slope_tol=slope_tol)
 
-        pls = piecewise_linear(net)
+    @classmethod
+    def from_piecewise(cls, pls: PiecewiseLinearScore, slope_tol: float = 1e-10) -> "PiecewiseGaussianDensity":
+        """Exact density of a :class:`~convexscore.piecewise.PiecewiseLinearScore` (its knots and slopes as given)."""
         return cls.from_slopes(pls.knots, pls.slopes, float(pls(pls.knots[:1])[0]) if pls.knots.size else None,
                                intercept=float(pls.intercepts[0]), slope_tol=slope_tol)
 
     @classmethod
-    def from_slopes(cls, knots, slopes, first_value: float | None, intercept: float = 0.0,
+    def from_slopes(cls, knots: ArrayLike, slopes: ArrayLike, first_value: float | None, intercept: float = 0.0,
                     slope_tol: float = 1e-10) -> "PiecewiseGaussianDensity":
         """Density from knots (K,) and the slopes (K+1,) of the K+1 pieces; ``first_value`` is ``f(knots[0])``.
 
@@ -187,7 +193,7 @@ class PiecewiseGaussianDensity:
         return cls(knots, values, slopes[0], slopes[-1], slope_tol=slope_tol, inner_slopes=slopes[1:-1])
 
     @classmethod
-    def from_score(cls, score, knots, slope_tol: float = 1e-10, merge_tol: float = 1e-9) -> "PiecewiseGaussianDensity":
+    def from_score(cls, score, knots: ArrayLike, slope_tol: float = 1e-10, merge_tol: float = 1e-9) -> "PiecewiseGaussianDensity":
         """Density of a callable piecewise-linear ``score`` whose kinks are all among ``knots``.
 
         Knots closer than ``merge_tol`` times the knot span are merged.
@@ -219,7 +225,7 @@ class PiecewiseGaussianDensity:
     def _piece_index(self, x):
         return np.searchsorted(self.knots, x, side="right")  # 0 = left tail, K = right tail
 
-    def score(self, x) -> np.ndarray:
+    def score(self, x: ArrayLike) -> np.ndarray:
         """The piecewise-linear score ``f(x)``."""
         x = np.asarray(x, dtype=np.float64)
         idx = self._piece_index(x)
@@ -227,7 +233,7 @@ class PiecewiseGaussianDensity:
         m = np.where(idx == 0, self.values[0], self.values[np.maximum(idx - 1, 0)])
         return m + self.slopes[idx] * (x - anchor)
 
-    def logpdf(self, x) -> np.ndarray:
+    def logpdf(self, x: ArrayLike) -> np.ndarray:
         """Normalised log-density."""
         x = np.asarray(x, dtype=np.float64)
         idx = self._piece_index(x)
@@ -236,10 +242,11 @@ class PiecewiseGaussianDensity:
         u = x - anchor
         return c + m * u + 0.5 * self.slopes[idx] * u * u - self.log_normaliser
 
-    def pdf(self, x) -> np.ndarray:
+    def pdf(self, x: ArrayLike) -> np.ndarray:
+        """The normalised density at ``x`` (any shape)."""
         return np.exp(self.logpdf(x))
 
-    def cdf(self, x) -> np.ndarray:
+    def cdf(self, x: ArrayLike) -> np.ndarray:
         """Exact CDF (closed-form partial masses)."""
         x = np.asarray(x, dtype=np.float64)
         flat = x.reshape(-1)
@@ -252,7 +259,7 @@ class PiecewiseGaussianDensity:
             out[sel] = self._cum[i] + np.exp(part - self.log_normaliser)
         return np.clip(out, 0.0, 1.0).reshape(x.shape)
 
-    def ppf(self, q) -> np.ndarray:
+    def ppf(self, q: ArrayLike) -> np.ndarray:
         """Quantile function: exact inverses on Gaussian and exponential pieces, bisection on the others."""
         q = np.asarray(q, dtype=np.float64)
         if np.any((q < 0) | (q > 1)) or not np.all(np.isfinite(q)):
@@ -269,9 +276,11 @@ class PiecewiseGaussianDensity:
     def _piece_ppf(self, p: _Piece, w: np.ndarray) -> np.ndarray:
         lo, hi = p.lo - p.anchor, p.hi - p.anchor
         if p.s < 0:
+            from scipy.stats import truncnorm  # scipy.stats is slow to import: load it only here
+
             tau, mu = 1.0 / np.sqrt(-p.s), p.m / (-p.s)
             a, b = (lo - mu) / tau, (hi - mu) / tau
-            return p.anchor + mu + tau * stats.truncnorm.ppf(w, a, b)
+            return p.anchor + mu + tau * truncnorm.ppf(w, a, b)
         if p.s == 0:
             m = p.m
             if m == 0:
@@ -308,7 +317,9 @@ class PiecewiseGaussianDensity:
                 half = 0.5 * (p.hi - p.lo)
                 x = p.lo + half * (_GL_NODES + 1.0)
                 wts = half * _GL_WEIGHTS * np.exp(self.logpdf(x))
-                m0 += wts.sum(); m1 += (wts * x).sum(); m2 += (wts * x * x).sum()
+                m0 += wts.sum()
+                m1 += (wts * x).sum()
+                m2 += (wts * x * x).sum()
                 continue
             # Tail: integrate l'(x) e^l, (x-a) l'(x) e^l, (x-a)^2 l'(x) e^l by parts; l' = m + s u, u = x - a.
             a = p.anchor
@@ -322,7 +333,9 @@ class PiecewiseGaussianDensity:
             else:
                 M1 = (b1 - M0) / p.m
                 M2 = (b2 - 2.0 * M1) / p.m
-            m0 += M0; m1 += M1 + a * M0; m2 += M2 + 2 * a * M1 + a * a * M0
+            m0 += M0
+            m1 += M1 + a * M0
+            m2 += M2 + 2 * a * M1 + a * a * M0
         mean = m1 / m0
         return float(mean), float(m2 / m0 - mean * mean)
 

@@ -1,7 +1,8 @@
 """Explorations that play without a kernel: frames precomputed over a parameter grid, shown with a slider.
 
 :func:`slider_figure` draws one figure per parameter value with a user function ``draw(fig, value)`` and shows
-them as matplotlib's JavaScript animation (its ``HTMLWriter``, what ``FuncAnimation.to_jshtml`` uses): a self-contained HTML block with the frames embedded as PNG data and a slider,
+them as matplotlib's JavaScript animation (its ``HTMLWriter``, what ``FuncAnimation.to_jshtml`` uses): a
+self-contained HTML block with the frames embedded as PNG data and a slider,
 which plays in the static HTML book, offline, and in Jupyter. The same display bundle carries one frame as
 ``image/png`` (what the PDF build and plain-text front ends use) and a short ``text/plain``.
 
@@ -30,8 +31,6 @@ import numpy as np
 from matplotlib.animation import HTMLWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-
-from .plotting import book_style
 
 __all__ = ["MAX_FRAMES", "MAX_HTML_BYTES", "slider_bundle", "slider_figure"]
 
@@ -127,6 +126,8 @@ def slider_bundle(draw: Callable[[Figure, Any], str | None], values: Sequence, *
     start = (n // 2 if static is None else static) % n
     shown = [_format(v, fmt) for v in values]
     notes: list[str | None] = [None] * n
+
+    from .plotting import book_style  # plotting re-exports this module's functions: import it when used
 
     with mpl.rc_context({**book_style(), "savefig.bbox": None}):  # every frame the same size
         fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")

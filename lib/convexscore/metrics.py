@@ -12,38 +12,32 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 from scipy.spatial.distance import cdist, pdist
 
-from ._validation import as_samples, check_positive
+from ._validation import as_samples, as_univariate, check_positive
 
 __all__ = ["wasserstein1", "wasserstein2", "ks_distance", "mmd2", "median_bandwidth", "noise_floor", "compare_to_target"]
 
 
-def _one_d(x, name: str) -> np.ndarray:
-    X, univariate = as_samples(x, name=name)
-    if not univariate and X.shape[1] != 1:
-        raise ValueError(f"{name} must be a 1-D sample of shape (n,); got shape {np.shape(x)}")
-    return X[:, 0]
-
-
-def wasserstein1(x, y) -> float:
+def wasserstein1(x: ArrayLike, y: ArrayLike) -> float:
     """1-D Wasserstein-1 distance between the empirical laws of ``x`` and ``y`` (``scipy.stats.wasserstein_distance``)."""
-    return float(stats.wasserstein_distance(_one_d(x, "x"), _one_d(y, "y")))
+    return float(stats.wasserstein_distance(as_univariate(x, "x", min_points=1), as_univariate(y, "y", min_points=1)))
 
 
-def ks_distance(x, y) -> float:
+def ks_distance(x: ArrayLike, y: ArrayLike) -> float:
     """Two-sample Kolmogorov-Smirnov statistic ``sup_t |F_x(t) - F_y(t)|`` (``scipy.stats.ks_2samp``)."""
-    return float(stats.ks_2samp(_one_d(x, "x"), _one_d(y, "y")).statistic)
+    return float(stats.ks_2samp(as_univariate(x, "x", min_points=1), as_univariate(y, "y", min_points=1)).statistic)
 
 
-def wasserstein2(x, y) -> float:
+def wasserstein2(x: ArrayLike, y: ArrayLike) -> float:
     """1-D Wasserstein-2 distance through quantile functions: ``(int_0^1 |F_x^-1(u) - F_y^-1(u)|^2 du)^(1/2)``.
 
     Exact for empirical laws of any two sizes: both quantile functions are step functions, constant between the
     merged breakpoints ``{i/n} U {j/m}``.
     """
-    xs, ys = np.sort(_one_d(x, "x")), np.sort(_one_d(y, "y"))
+    xs, ys = np.sort(as_univariate(x, "x", min_points=1)), np.sort(as_univariate(y, "y", min_points=1))
     n, m = xs.size, ys.size
     u = np.union1d(np.arange(1, n + 1) / n, np.arange(1, m + 1) / m)
     widths = np.diff(np.concatenate([[0.0], u]))
@@ -53,7 +47,7 @@ def wasserstein2(x, y) -> float:
     return float(np.sqrt(np.sum(widths * (qx - qy) ** 2)))
 
 
-def median_bandwidth(x, y=None, max_points: int = 2000) -> float:
+def median_bandwidth(x: ArrayLike, y: ArrayLike | None = None, max_points: int = 2000) -> float:
     """Median heuristic: the median pairwise Euclidean distance in the pooled sample.
 
     For more than ``max_points`` pooled points an evenly strided (deterministic) subsample is used.
@@ -69,7 +63,7 @@ def median_bandwidth(x, y=None, max_points: int = 2000) -> float:
     return float(np.median(d))
 
 
-def mmd2(x, y, bandwidth: float | None = None, unbiased: bool = True) -> float:
+def mmd2(x: ArrayLike, y: ArrayLike, bandwidth: float | None = None, unbiased: bool = True) -> float:
     """Squared maximum mean discrepancy with the Gaussian kernel ``exp(-|a - b|^2 / (2 h^2))``.
 
     ``h`` defaults to :func:`median_bandwidth` of the pooled sample. ``unbiased=True`` gives the U-statistic
@@ -121,7 +115,7 @@ def noise_floor(metric, sampler: Callable, n: int, m: int | None = None, repeats
     return float(np.mean([f(sampler(int(n), rng), sampler(int(m), rng)) for _ in range(int(repeats))]))
 
 
-def compare_to_target(samples, sampler: Callable, metrics=("w1", "ks"), reference_size: int | None = None,
+def compare_to_target(samples: ArrayLike, sampler: Callable, metrics=("w1", "ks"), reference_size: int | None = None,
                       repeats: int = 5, rng=None) -> dict[str, tuple[float, float]]:
     """Each metric between ``samples`` and a fresh target sample, beside its noise floor.
 

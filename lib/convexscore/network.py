@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ._validation import as_samples, check_activation, check_nonnegative, check_positive
+from ._validation import as_samples, check_activation, check_nonnegative, check_positive, dsm_order
 
 
 def activation_fn(activation: str):
@@ -119,7 +120,7 @@ class TwoLayerNet:
         return out
 
 
-def score_matching_loss(net: TwoLayerNet, x, beta: float) -> float:
+def score_matching_loss(net: TwoLayerNet, x: ArrayLike, beta: float) -> float:
     """Exact SM objective ``sum_i [0.5 |f(x_i)|^2 + tr grad f(x_i)] + beta/2 (|W1|^2 + |W2|^2)`` in float64."""
     beta = check_nonnegative(beta, "beta")
     X, _ = as_samples(x)
@@ -127,11 +128,13 @@ def score_matching_loss(net: TwoLayerNet, x, beta: float) -> float:
     return float(0.5 * np.sum(F**2) + np.sum(net.jacobian_trace(X)) + beta * net.penalty())
 
 
-def denoising_score_matching_loss(net: TwoLayerNet, x, beta: float, sigma: float, noise) -> float:
+def denoising_score_matching_loss(net: TwoLayerNet, x: ArrayLike, noise: ArrayLike, sigma: float, beta: float) -> float:
     """Exact DSM objective ``sum_i 0.5 |f(x_i + sigma z_i) + z_i/sigma|^2 + beta/2 (|W1|^2 + |W2|^2)``.
 
-    ``noise`` holds the standard normal draws ``z_i`` and must have the shape of ``x``.
+    ``noise`` holds the standard normal draws ``z_i`` and must have the shape of ``x``. (The former order
+    ``(net, x, beta, sigma, noise)`` still works, with a DeprecationWarning.)
     """
+    noise, beta = dsm_order(noise, beta, "denoising_score_matching_loss")
     beta = check_nonnegative(beta, "beta")
     sigma = check_positive(sigma, "sigma")
     X, _ = as_samples(x)

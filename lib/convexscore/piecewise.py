@@ -7,6 +7,7 @@ One class, :class:`PiecewiseLinearScore`, used by the univariate solver (``Conve
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 class PiecewiseLinearScore:
@@ -38,8 +39,8 @@ class PiecewiseLinearScore:
         """Exact conversion of a 1-D ``TwoLayerNet`` (ReLU or abs, with or without skip).
 
         Knots are the kinks ``-b1/w1`` of the neurons that can bend the function (``w1 != 0`` and ``w2 != 0``);
-        kinks closer than ``merge_tol`` are merged. Neurons with ``w1 = 0`` are constants. On each segment the slope
-        and intercept are summed over the neurons active at an interior point, plus the skip weight and output bias.
+        kinks closer than ``merge_tol`` are merged. Neurons with ``w1 = 0`` are constants. The slopes and intercepts
+        are the left-tail ones plus the cumulative jumps at the kinks (no evaluation of the network).
         """
         if net.dim != 1:
             raise ValueError(f"only 1-D networks are piecewise linear in one variable; this one has d = {net.dim}")
@@ -49,19 +50,24 @@ class PiecewiseLinearScore:
         flat = w == 0
         const = float(net.b2[0]) + float(np.sum(alpha[flat] * (np.maximum(b[flat], 0) if net.activation == "relu"
                                                                 else np.abs(b[flat]))))
-        knots = np.unique(-b[live] / w[live])
+        kink = -b[live] / w[live]
+        wl, bl, al = w[live], b[live], alpha[live]
+        # ReLU: the neuron contributes alpha (w x + b) right of its kink when w > 0, left of it when w < 0; crossing
+        # the kink rightwards changes the slope by alpha |w| and the intercept by alpha b sign(w). |.|: twice that.
+        mult = 1.0 if net.activation == "relu" else 2.0
+        left = (wl < 0) if net.activation == "relu" else np.ones(wl.size, bool)  # neurons live on the left tail
+        slope0 = v - float(np.sum(al[left] * np.abs(wl[left])))
+        icpt0 = const - float(np.sum(al[left] * bl[left] * np.sign(wl[left])))
+        knots, where = np.unique(kink, return_inverse=True)
         if merge_tol > 0 and knots.size > 1:
-            knots = knots[np.concatenate([[True], np.diff(knots) > merge_tol])]
-        # a point strictly inside every segment: midpoints, and max(1, knot span) beyond the outer knots
-        if knots.size:
-            span = max(1.0, float(knots[-1] - knots[0]))
-            probes = np.concatenate([[knots[0] - span], 0.5 * (knots[:-1] + knots[1:]), [knots[-1] + span]])
-        else:
-            probes = np.zeros(1)
-        u = probes[:, None] * w[None, live] + b[None, live]
-        gate = (u >= 0).astype(np.float64) if net.activation == "relu" else np.where(u >= 0, 1.0, -1.0)
-        slopes = gate @ (alpha[live] * w[live]) + v
-        intercepts = gate @ (alpha[live] * b[live]) + const
+            group = np.cumsum(np.concatenate([[0], np.diff(knots) > merge_tol]))
+            knots, where = knots[np.concatenate([[True], np.diff(knots) > merge_tol])], group[where]
+        dslope = np.zeros(knots.size)
+        dicpt = np.zeros(knots.size)
+        np.add.at(dslope, where, mult * al * np.abs(wl))
+        np.add.at(dicpt, where, mult * al * bl * np.sign(wl))
+        slopes = slope0 + np.concatenate([[0.0], np.cumsum(dslope)])
+        intercepts = icpt0 + np.concatenate([[0.0], np.cumsum(dicpt)])
         return cls(knots, slopes, intercepts)
 
     # ----- evaluation ---------------------------------------------------------------------------------------------
@@ -70,7 +76,7 @@ class PiecewiseLinearScore:
         """Exact Lipschitz constant ``max_k |slopes[k]|``."""
         return float(np.max(np.abs(self.slopes)))
 
-    def segment(self, x) -> np.ndarray:
+    def segment(self, x: ArrayLike) -> np.ndarray:
         """Segment index of each point (``searchsorted``, right side: a point on a knot belongs to the right)."""
         return np.searchsorted(self.knots, np.asarray(x, dtype=np.float64), side="right")
 
@@ -82,12 +88,12 @@ class PiecewiseLinearScore:
         k = self.segment(x)
         return self.slopes[k] * x + self.intercepts[k]
 
-    def derivative(self, x) -> np.ndarray:
+    def derivative(self, x: ArrayLike) -> np.ndarray:
         """``s'(x)`` (the right derivative at a knot)."""
         return self.slopes[self.segment(x)]
 
     # ----- the learned log-density ----------------------------------------------------------------------------------
-    def log_density(self, x) -> np.ndarray:
+    def log_density(self, x: ArrayLike) -> np.ndarray:
         """The learned unnormalised log-density ``int_0^x s(t) dt`` (continuous, 0 at ``x = 0``)."""
         x = np.asarray(x, dtype=np.float64)
         return self._integral(x) - self._integral(np.zeros(1))[0]
@@ -120,6 +126,13 @@ class PiecewiseLinearScore:
         j = self.segment(t)
         start = k[np.maximum(j - 1, 0)]
         return np.where(j == 0, F(0, t) - F(0, k[0]), at_knot[np.maximum(j - 1, 0)] + F(j, t) - F(j, start))
+
+    def density(self, slope_tol: float = 1e-10):
+        """The normalised density ``exp(log_density) / Z`` as a :class:`~convexscore.density.PiecewiseGaussianDensity`
+        (ValueError when the tails make it non-integrable)."""
+        from .density import PiecewiseGaussianDensity
+
+        return PiecewiseGaussianDensity.from_piecewise(self, slope_tol=slope_tol)
 
     def __repr__(self) -> str:
         return f"PiecewiseLinearScore(K={self.knots.size} knots, lipschitz={self.lipschitz:.4g})"

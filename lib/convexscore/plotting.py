@@ -12,7 +12,7 @@ accept ``ax=`` to draw into an existing axis (then ``fig`` is that axis' figure)
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable, Sequence
+from typing import Callable
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._validation import as_samples, check_activation, check_nonnegative, check_positive
+from ._validation import as_samples, check_activation, check_nonnegative, check_positive, dsm_order
 from .network import TwoLayerNet
 
 __all__ = ["TorchTwoLayerNet", "torch_sm_loss", "torch_dsm_loss", "trace_term_gradients"]
@@ -138,12 +138,13 @@ def torch_sm_loss(model: TorchTwoLayerNet, x, beta: float, trace: str = "analyti
     return 0.5 * (F**2).sum() + model.jacobian_trace(X, trace).sum() + beta * model.penalty()
 
 
-def torch_dsm_loss(model: TorchTwoLayerNet, x, beta: float, sigma: float, noise) -> torch.Tensor:
+def torch_dsm_loss(model: TorchTwoLayerNet, x, noise, sigma: float, beta: float) -> torch.Tensor:
     """DSM objective ``sum_i 0.5 |f(x_i + sigma z_i) + z_i/sigma|^2 + beta/2 (|W1|^2 + |W2|^2)`` as a tensor.
 
     ``noise`` holds the fixed standard normal draws ``z_i`` (shape of ``x``). Equals
-    :func:`convexscore.denoising_score_matching_loss`.
+    :func:`convexscore.denoising_score_matching_loss` (same argument order: data, noise, sigma, beta).
     """
+    noise, beta = dsm_order(noise, beta, "torch_dsm_loss")
     beta, sigma = check_nonnegative(beta, "beta"), check_positive(sigma, "sigma")
     dtype = model.W1.dtype
     X = x if isinstance(x, torch.Tensor) else _tensor(x, "x", dtype)

@@ -1,7 +1,6 @@
 """The kernel view of score estimation: NTK, DSM as noisy regression, kernel GD and early stopping (Chapter 12)."""
 from .dsm_regression import (
     DSMRegressionData,
-    GaussianMixture1D,
     OUDSMData,
     dsm_regression_data,
     label_noise_variance,
@@ -23,7 +22,7 @@ from .ntk import arccos_kernel, augment, relu_ntk, relu_ntk_parts
 from .wide_net import NetworkGDRun, NTKNet, empirical_ntk, init_ntk_net, train_network_gd
 
 __all__ = [
-    "DSMRegressionData", "GaussianMixture1D", "OUDSMData", "dsm_regression_data", "label_noise_variance",
+    "DSMRegressionData", "OUDSMData", "dsm_regression_data", "label_noise_variance",
     "ou_dsm_data", "ou_score", "ou_sigma", "StoppingRule", "critical_radius", "interpolant_norm", "local_rademacher", "oracle_stop",
     "rwy_stopping_rule", "rwy_stopping_step", "KernelGDPath", "LazyComparison", "compare_network_and_kernel",
     "kernel_gd_path", "arccos_kernel", "augment", "relu_ntk", "relu_ntk_parts", "NetworkGDRun", "NTKNet",

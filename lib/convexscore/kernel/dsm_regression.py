@@ -14,19 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .._validation import check_positive
-
-
-def _vector(x, name: str) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of points, shape (n,); got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf; remove those entries first")
-    return arr
+from .._validation import as_univariate, check_positive
+from ..datasets import GaussianMixture
 
 
 def _mixture_terms(y: np.ndarray, w: np.ndarray, M: np.ndarray, S: np.ndarray):
@@ -40,69 +31,7 @@ def _mixture_terms(y: np.ndarray, w: np.ndarray, M: np.ndarray, S: np.ndarray):
     return r, g, log_p
 
 
-@dataclass(frozen=True)
-class GaussianMixture1D:
-    """``sum_k weights[k] N(means[k], stds[k]^2)`` on the real line; all arrays have shape (K,)."""
-
-    weights: tuple
-    means: tuple
-    stds: tuple
-
-    def __post_init__(self):
-        w = np.atleast_1d(np.asarray(self.weights, dtype=np.float64))
-        mu = np.atleast_1d(np.asarray(self.means, dtype=np.float64))
-        s = np.atleast_1d(np.asarray(self.stds, dtype=np.float64))
-        if not (w.shape == mu.shape == s.shape) or w.ndim != 1:
-            raise ValueError(f"weights, means and stds need one entry per component; got shapes {w.shape}, {mu.shape}, {s.shape}")
-        if np.any(w <= 0) or abs(w.sum() - 1) > 1e-9:
-            raise ValueError(f"weights must be positive and sum to 1; got {w.tolist()}")
-        if np.any(s <= 0) or not np.all(np.isfinite(np.r_[mu, s])):
-            raise ValueError(f"stds must be finite and > 0 and means finite; got means {mu.tolist()}, stds {s.tolist()}")
-        object.__setattr__(self, "weights", tuple(w.tolist()))
-        object.__setattr__(self, "means", tuple(mu.tolist()))
-        object.__setattr__(self, "stds", tuple(s.tolist()))
-
-    def _arrays(self):
-        return np.array(self.weights), np.array(self.means), np.array(self.stds)
-
-    def sample(self, n: int, rng) -> np.ndarray:
-        """``n`` independent draws, shape (n,); ``rng`` is a numpy Generator or a seed."""
-        rng = np.random.default_rng(rng)
-        w, mu, s = self._arrays()
-        k = rng.choice(len(w), size=int(n), p=w)
-        return mu[k] + s[k] * rng.standard_normal(int(n))
-
-    def logpdf(self, x) -> np.ndarray:
-        w, mu, s = self._arrays()
-        return _mixture_terms(_vector(x, "x"), w, mu[None], s[None])[2]
-
-    def score(self, x) -> np.ndarray:
-        """``(log p)'(x)``, shape (n,)."""
-        w, mu, s = self._arrays()
-        r, g, _ = _mixture_terms(_vector(x, "x"), w, mu[None], s[None])
-        return np.sum(r * g, axis=1)
-
-    def score_derivative(self, x) -> np.ndarray:
-        """``(log p)''(x) = p''/p - (p'/p)^2``, shape (n,)."""
-        w, mu, s = self._arrays()
-        r, g, _ = _mixture_terms(_vector(x, "x"), w, mu[None], s[None])
-        first = np.sum(r * g, axis=1)
-        return np.sum(r * (g**2 - 1.0 / s[None] ** 2), axis=1) - first**2
-
-    def noised(self, sigma: float) -> "GaussianMixture1D":
-        """The law of ``x + sigma z``: every variance grows by ``sigma^2``."""
-        sigma = check_positive(sigma, "sigma")
-        w, mu, s = self._arrays()
-        return GaussianMixture1D(w, mu, np.sqrt(s**2 + sigma**2))
-
-    def ou_marginal(self, t: float) -> "GaussianMixture1D":
-        """The law at time t of the OU process ``dX = -X dt + sqrt(2) dW`` started from this mixture."""
-        t = check_positive(t, "t")
-        w, mu, s = self._arrays()
-        return GaussianMixture1D(w, np.exp(-t) * mu, np.sqrt(np.exp(-2 * t) * s**2 + ou_sigma(t) ** 2))
-
-
-def label_noise_variance(law: GaussianMixture1D, sigma: float, y) -> np.ndarray:
+def label_noise_variance(law: GaussianMixture, sigma: float, y: ArrayLike) -> np.ndarray:
     """``Var(-z/sigma | y) = 1/sigma^2 + (log p_sigma)''(y)`` for DSM on ``law`` (second-order Tweedie), shape (n,)."""
     sigma = check_positive(sigma, "sigma")
     return 1.0 / sigma**2 + law.noised(sigma).score_derivative(y)
@@ -123,7 +52,7 @@ class DSMRegressionData:
     target: np.ndarray
 
 
-def dsm_regression_data(law: GaussianMixture1D, n: int, sigma: float, rng) -> DSMRegressionData:
+def dsm_regression_data(law: GaussianMixture, n: int, sigma: float, rng) -> DSMRegressionData:
     """Draw ``x_i ~ law``, ``z_i ~ N(0, 1)`` and return the DSM regression problem with its exact target."""
     sigma = check_positive(sigma, "sigma")
     if int(n) != n or n < 1:
@@ -135,7 +64,7 @@ def dsm_regression_data(law: GaussianMixture1D, n: int, sigma: float, rng) -> DS
     return DSMRegressionData(x, z, sigma, y, -z / sigma, law.noised(sigma).score(y))
 
 
-def ou_sigma(t) -> np.ndarray:
+def ou_sigma(t: ArrayLike) -> np.ndarray:
     """Noise scale of the OU forward process at time t: ``sqrt(1 - exp(-2 t))``."""
     t = np.asarray(t, dtype=np.float64)
     if np.any(t <= 0) or not np.all(np.isfinite(t)):
@@ -143,12 +72,12 @@ def ou_sigma(t) -> np.ndarray:
     return np.sqrt(-np.expm1(-2 * t))
 
 
-def ou_score(law: GaussianMixture1D, x, t) -> np.ndarray:
+def ou_score(law: GaussianMixture, x: ArrayLike, t: ArrayLike) -> np.ndarray:
     """Exact score ``d/dx log p_t(x)`` of the OU marginal at the pairs ``(x_i, t_i)``, shape (n,)."""
-    x, t = _vector(x, "x"), _vector(t, "t")
+    x, t = as_univariate(x, "x", min_points=1), as_univariate(t, "t", min_points=1)
     if x.shape != t.shape:
         raise ValueError(f"x and t must pair up point by point; got shapes {x.shape} and {t.shape}")
-    w, mu, s = law._arrays()
+    w, mu, s = law.weights, law.means[:, 0], law.stds
     decay = np.exp(-t)[:, None]
     M = decay * mu[None]
     S = np.sqrt(decay**2 * s[None] ** 2 + ou_sigma(t)[:, None] ** 2)
@@ -176,7 +105,7 @@ class OUDSMData:
         return np.column_stack([self.xt, self.t])
 
 
-def ou_dsm_data(law: GaussianMixture1D, n: int, t_min: float, t_max: float, rng) -> OUDSMData:
+def ou_dsm_data(law: GaussianMixture, n: int, t_min: float, t_max: float, rng) -> OUDSMData:
     """Draw ``x_0 ~ law``, ``t ~ Uniform[t_min, t_max]``, ``z ~ N(0, 1)``: a time-conditional DSM sample."""
     t_min, t_max = check_positive(t_min, "t_min"), check_positive(t_max, "t_max")
     if t_max <= t_min:

@@ -21,11 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_positive
 
 
-def local_rademacher(eigvals, eps) -> np.ndarray:
+def local_rademacher(eigvals: ArrayLike, eps: ArrayLike) -> np.ndarray:
     """``R(eps) = sqrt(mean_i min(lam_i, eps^2))`` for normalised eigenvalues ``lam`` (n,); eps scalar or array."""
     lam = _eigvals(eigvals)
     eps = np.asarray(eps, dtype=np.float64)
@@ -41,7 +42,7 @@ def _eigvals(eigvals) -> np.ndarray:
     return np.clip(lam, 0.0, None)
 
 
-def critical_radius(eigvals, noise_std: float) -> float:
+def critical_radius(eigvals: ArrayLike, noise_std: float) -> float:
     """Smallest ``eps > 0`` with ``R(eps) <= eps^2 / (2 e noise_std)`` (bisection; R(eps)/eps is non-increasing)."""
     lam = _eigvals(eigvals)
     s = check_positive(noise_std, "noise_std")
@@ -58,7 +59,7 @@ def critical_radius(eigvals, noise_std: float) -> float:
     return float(hi)
 
 
-def rwy_stopping_step(eigvals, noise_std: float, alpha: float = 1.0, max_steps: int = 10**12) -> int:
+def rwy_stopping_step(eigvals: ArrayLike, noise_std: float, alpha: float = 1.0, max_steps: int = 10**12) -> int:
     """The rule's stopping iteration ``T_hat`` for normalised eigenvalues ``lam_hat`` and per-step time ``alpha``.
 
     ``alpha`` must satisfy ``alpha <= min(1, 1/max(lam_hat))``. Returns ``max_steps`` if the rule never fires.
@@ -98,7 +99,7 @@ class StoppingRule:
     alpha: float
 
 
-def rwy_stopping_rule(K, noise_std: float, eta: float | None = None, norm_bound: float | None = None) -> StoppingRule:
+def rwy_stopping_rule(K: ArrayLike, noise_std: float, eta: float | None = None, norm_bound: float | None = None) -> StoppingRule:
     """Apply the rule to kernel GD with step ``eta`` on the sum loss with Gram ``K``.
 
     ``norm_bound``: a bound R on the target's norm in the RKHS of ``K`` itself; ``None`` means the theory's default,
@@ -126,7 +127,7 @@ def rwy_stopping_rule(K, noise_std: float, eta: float | None = None, norm_bound:
     return StoppingRule(rwy_stopping_step(lam, s, alpha), critical_radius(lam, s), B, lam, eta, alpha)
 
 
-def interpolant_norm(K, values, rcond: float = 1e-12) -> float:
+def interpolant_norm(K: ArrayLike, values: ArrayLike, rcond: float = 1e-12) -> float:
     """``sqrt(v^T K^+ v)``: the RKHS norm of the minimum-norm interpolant of ``values`` (n,) on Gram ``K`` (n, n).
 
     A lower bound on the RKHS norm of any function taking these values; eigenvalues below ``rcond * max`` are cut.
@@ -143,7 +144,7 @@ def interpolant_norm(K, values, rcond: float = 1e-12) -> float:
     return float(np.sqrt(np.sum(c**2 / lam[keep])))
 
 
-def oracle_stop(iterations, errors) -> tuple[float, float]:
+def oracle_stop(iterations: ArrayLike, errors: ArrayLike) -> tuple[float, float]:
     """The iteration with the smallest test error on a grid, and that error: ``(t_oracle, error_min)``."""
     t = np.asarray(iterations, dtype=np.float64).reshape(-1)
     e = np.asarray(errors, dtype=np.float64).reshape(-1)

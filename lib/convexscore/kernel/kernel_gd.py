@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_positive
 from .ntk import relu_ntk
@@ -41,13 +42,13 @@ class KernelGDPath:
     coef: np.ndarray
     step: float
 
-    def train_predictions(self, iterations) -> np.ndarray:
+    def train_predictions(self, iterations: ArrayLike) -> np.ndarray:
         """``f_t(x_i)`` for every t in ``iterations``: shape (len(iterations), n)."""
         t = _iterations(iterations)
         g = _filter_over_lambda(self.eigvals, self.step, t) * self.eigvals[None]
         return (g * self.coef[None]) @ self.eigvecs.T
 
-    def predictions(self, iterations, K_new: np.ndarray) -> np.ndarray:
+    def predictions(self, iterations: ArrayLike, K_new: np.ndarray) -> np.ndarray:
         """``f_t`` at new points given ``K_new = K(x_new, X)`` of shape (n_new, n): shape (len(iterations), n_new)."""
         K_new = np.asarray(K_new, dtype=np.float64)
         if K_new.ndim != 2 or K_new.shape[1] != self.eigvecs.shape[0]:
@@ -64,7 +65,7 @@ def _iterations(iterations) -> np.ndarray:
     return t
 
 
-def kernel_gd_path(K, y, step: float | None = None) -> KernelGDPath:
+def kernel_gd_path(K: ArrayLike, y: ArrayLike, step: float | None = None) -> KernelGDPath:
     """Diagonalise the Gram matrix ``K`` (n, n) once; ``step`` defaults to ``1 / lambda_max(K)``.
 
     Raises ValueError if K is not symmetric positive semidefinite (up to round-off) or if ``step * lambda_max >= 2``
@@ -106,7 +107,7 @@ class LazyComparison:
 
 
 def compare_network_and_kernel(
-    x, y, x_test, widths, n_steps: int, bias: bool = True, seed: int = 0, n_records: int = 20
+    x: ArrayLike, y: ArrayLike, x_test, widths: ArrayLike, n_steps: int, bias: bool = True, seed: int = 0, n_records: int = 20
 ) -> LazyComparison:
     """Train symmetric-initialised NTK networks of each width by full-batch GD and compare with kernel GD.
 

@@ -20,11 +20,12 @@ Shapes: inputs ``x`` of shape (n,) (one-dimensional data) or (n, d); Gram matric
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_samples
 
 
-def augment(x, bias: bool = True) -> np.ndarray:
+def augment(x: ArrayLike, bias: bool = True) -> np.ndarray:
     """Return the network's effective input ``x~``: shape (n, d + 1) as ``[x, 1]`` with bias, else (n, d)."""
     X, _ = as_samples(x)
     if bias:
@@ -60,7 +61,7 @@ def _pair(x, y):
     return X, Y
 
 
-def arccos_kernel(x, y=None, order: int = 1) -> np.ndarray:
+def arccos_kernel(x: ArrayLike, y: ArrayLike | None = None, order: int = 1) -> np.ndarray:
     """Arc-cosine kernel of order 0 (step) or 1 (ReLU) between the rows of ``x`` and ``y`` (no augmentation).
 
     ``order=0``: ``E[1{u.x>=0} 1{u.y>=0}]``; ``order=1``: ``E[relu(u.x) relu(u.y)]``, u ~ N(0, I). Shape (n_x, n_y).
@@ -74,7 +75,7 @@ def arccos_kernel(x, y=None, order: int = 1) -> np.ndarray:
     return nx * ny * (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / (2 * np.pi)
 
 
-def relu_ntk(x, y=None, bias: bool = True) -> np.ndarray:
+def relu_ntk(x: ArrayLike, y: ArrayLike | None = None, bias: bool = True) -> np.ndarray:
     """Analytic NTK ``Theta(x, y) = k1(x~, y~) + (x~.y~) k0(x~, y~)`` of the two-layer ReLU network, shape (n_x, n_y).
 
     ``bias=True`` augments the inputs with a constant 1 (a trained first-layer bias); ``y=None`` means ``y = x``.
@@ -84,7 +85,7 @@ def relu_ntk(x, y=None, bias: bool = True) -> np.ndarray:
     return second_layer + first_layer
 
 
-def relu_ntk_parts(x, y=None, bias: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def relu_ntk_parts(x: ArrayLike, y: ArrayLike | None = None, bias: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The two summands of :func:`relu_ntk`: ``(second-layer part k1, first-layer part (x~.y~) k0)``."""
     X, Y = _pair(x, y)
     if bias:

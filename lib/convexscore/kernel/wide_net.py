@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
 from .._validation import as_samples, check_positive
 
@@ -64,7 +65,7 @@ def _as_tensor(x) -> torch.Tensor:
     return torch.as_tensor(X, dtype=torch.float64)
 
 
-def empirical_ntk(net: NTKNet, x, y=None) -> np.ndarray:
+def empirical_ntk(net: NTKNet, x: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
     """Empirical tangent kernel ``J(x) J(y)^T`` of a finite network (J: Jacobian in all parameters), shape (n_x, n_y).
 
     Computed with torch autograd (``torch.func.jacrev``); this is the finite-width counterpart of
@@ -100,7 +101,7 @@ class NetworkGDRun:
 
 
 def train_network_gd(
-    net: NTKNet, x, y, x_test, step: float, n_steps: int, record=None
+    net: NTKNet, x: ArrayLike, y: ArrayLike, x_test, step: float, n_steps: int, record=None
 ) -> NetworkGDRun:
     """Run ``n_steps`` of full-batch gradient descent with step ``step`` on the sum-of-squares loss (in place).
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from math import comb, e
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_samples
 
@@ -73,7 +74,8 @@ def paper_count_bound(n: int, r: int) -> float:
     return 2.0 * r * (e * (n - 1) / r) ** r
 
 
-def _lift(X: np.ndarray, bias: bool) -> np.ndarray:
+def lift(X: np.ndarray, bias: bool) -> np.ndarray:
+    """The gate inputs ``Xt`` (n, k): ``X`` (n, d), with a column of ones appended when the gates carry a bias."""
     return np.hstack([X, np.ones((X.shape[0], 1))]) if bias else X
 
 
@@ -156,7 +158,7 @@ def _all_signs(k: int) -> np.ndarray:
     return np.array(list(itertools.product([False, True], repeat=k)), dtype=bool).T
 
 
-def _central_cells(Y: np.ndarray, max_candidates: int) -> np.ndarray:
+def central_cells(Y: np.ndarray, max_candidates: int) -> np.ndarray:
     """Cells of the central arrangement with normals = rows of Y, any dimension (recursive, for small n).
 
     Every cell of a central arrangement whose normals span R^r (r >= 2) is a pointed cone with an extreme ray; a ray
@@ -197,7 +199,7 @@ def _central_cells(Y: np.ndarray, max_candidates: int) -> np.ndarray:
             for sgn in (1.0, -1.0):
                 p = sgn * (Z @ ray)
                 on = np.abs(p) <= _TOL * zscale
-                local = _central_cells(Z[on], max_candidates)
+                local = central_cells(Z[on], max_candidates)
                 block = np.repeat((p > 0)[:, None], local.shape[1], axis=1)
                 block[on] = local
                 found.append(block)
@@ -219,7 +221,7 @@ def _rank(M: np.ndarray) -> int:
 
 
 def arrangement_patterns(
-    X,
+    X: ArrayLike,
     method: str = "exact",
     *,
     bias: bool = False,
@@ -249,7 +251,7 @@ def arrangement_patterns(
     n, d = X.shape
     if method not in ("exact", "sampled"):
         raise ValueError(f"unknown method {method!r}: use 'exact' (all cells) or 'sampled' (random Gaussian gates)")
-    L = _lift(X, bias)
+    L = lift(X, bias)
     r = _rank(L)
     bound = cell_count_bound(n, r)
     if method == "exact":
@@ -258,9 +260,9 @@ def arrangement_patterns(
         elif d == 2 and bias:
             pats = _sweep_2d_affine(X)
         elif d == 1 and not bias:
-            pats = _central_cells(X, max_candidates)
+            pats = central_cells(X, max_candidates)
         else:
-            pats = _central_cells(L, max_candidates)
+            pats = central_cells(L, max_candidates)
         return Arrangement(patterns=pats, bound=bound, rank=r, method="exact", bias=bias)
     if int(n_gates) != n_gates or n_gates < 1:
         raise ValueError(f"n_gates must be a positive integer; got {n_gates}")

@@ -9,17 +9,23 @@ Strict interiority matters: a point with ``xt . g = 0`` would be counted active 
 """
 from __future__ import annotations
 
-import numpy as np
-from scipy.optimize import linprog
+from dataclasses import dataclass
+from typing import Literal
 
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .._validation import check_choice, check_nonnegative
+from ..errors import SolverError
 from ..network import TwoLayerNet
-from .programs import ConvexFit
+from ..results import Fit
+from .arrangements import lift
+from .programs import MultivariateFit, as_pattern_set, check_data, pattern_features
+
+__all__ = ["ConeFit", "cone_constrained_fit", "cone_interior_point", "optimal_split", "reconstruct_network",
+           "split_in_cone"]
 
 _MARGIN = 1e-7
-
-
-def _lifted(X: np.ndarray, bias: bool) -> np.ndarray:
-    return np.hstack([X, np.ones((X.shape[0], 1))]) if bias else X
 
 
 def cone_interior_point(Xt: np.ndarray, pattern: np.ndarray) -> np.ndarray:
@@ -38,6 +44,8 @@ def cone_interior_point(Xt: np.ndarray, pattern: np.ndarray) -> np.ndarray:
     c = np.r_[np.zeros(k), 1.0]
     A_ub = np.vstack([np.c_[M, np.zeros(M.shape[0])], np.c_[np.eye(k), -np.ones(k)], np.c_[-np.eye(k), -np.ones(k)]])
     b_ub = np.r_[-np.ones(M.shape[0]), np.zeros(2 * k)]
+    from scipy.optimize import linprog
+
     res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=[(None, None)] * (k + 1), method="highs")
     if res.status == 2:
         raise ValueError(
@@ -45,7 +53,7 @@ def cone_interior_point(Xt: np.ndarray, pattern: np.ndarray) -> np.ndarray:
             "realises it strictly: Assumption A.8 fails for this pattern; drop it from the pattern set"
         )
     if res.status != 0:
-        raise RuntimeError(f"linprog failed to find an interior point: {res.message}")
+        raise SolverError(f"linprog failed to find an interior point: {res.message}", status=str(res.status))
     return res.x[:k]
 
 
@@ -87,7 +95,8 @@ def optimal_split(Xt: np.ndarray, pattern: np.ndarray, u: np.ndarray, d: int, g:
     prob = cp.Problem(cp.Minimize(cp.norm(u1[:d]) + cp.norm(u2[:d])), [u1 - u2 == u, sx @ u1 >= 0, sx @ u2 >= 0])
     prob.solve(solver=cp.CLARABEL)
     if prob.status != cp.OPTIMAL:
-        raise RuntimeError(f"the optimal cone split returned status {prob.status!r}")
+        raise SolverError(f"the optimal cone split returned status {prob.status!r}; try split='shift'",
+                          status=str(prob.status))
     if g is None:
         g = cone_interior_point(Xt, pattern)
     U = np.stack([np.asarray(u1.value), np.asarray(u2.value)], axis=1)
@@ -116,7 +125,8 @@ def _balanced(w: np.ndarray, a: np.ndarray, d: int):
 
 
 def reconstruct_network(
-    fit: ConvexFit, W: np.ndarray | None = None, rtol: float = 1e-10, split: str | None = None
+    fit: MultivariateFit, W: ArrayLike | None = None, rtol: float = 1e-10,
+    split: Literal["shift", "optimal"] | None = None,
 ) -> TwoLayerNet:
     """Build a :class:`TwoLayerNet` from a convex solution (or from ``W`` (P, k, d), e.g. a multiple of
     ``fit.direction``) by an SVD of each block and a cone decomposition of each rank-one term.
@@ -134,7 +144,7 @@ def reconstruct_network(
     pset = fit.pattern_set
     Xin = fit.inputs
     n, d = Xin.shape
-    Xt = _lifted(Xin, pset.bias)
+    Xt = lift(Xin, pset.bias)
     P, k, _ = W.shape
     scale = max(np.abs(W).max(), 1e-300)
     w_rows, a_rows, const = [], [], np.zeros(d)
@@ -188,25 +198,41 @@ def reconstruct_network(
     return TwoLayerNet(W1=W1, b1=b1, W2=W2, b2=b2, activation=fit.activation)
 
 
+@dataclass(frozen=True, repr=False)
+class ConeFit(Fit):
+    """Result of :func:`cone_constrained_fit` (the :class:`~convexscore.results.Fit` protocol).
+
+    ``net`` attains ``value`` exactly (an upper bound on the best network's loss); ``gap`` is nan: optimality of the
+    cone-constrained program rests on Clarabel's ``optimal`` status.
+    """
+
+    value: float
+    net: TwoLayerNet
+    status: str
+    objective: str
+    beta: float
+    activation: str
+    solver: str = "cvxpy"
+    gap: float = float("nan")
+
+
 def cone_constrained_fit(
-    X, patterns, beta: float, *, objective: str = "sm", noise=None, sigma: float | None = None,
-    activation: str = "relu", bias: bool | None = None,
-) -> tuple[TwoLayerNet, float]:
+    X: ArrayLike, patterns, beta: float, *, objective: Literal["sm", "dsm"] = "sm", noise: ArrayLike | None = None,
+    sigma: float | None = None, activation: Literal["relu", "abs"] = "relu", bias: bool | None = None,
+) -> ConeFit:
     """A realisable convex program, hence an UPPER bound on the best network objective (the nuclear-norm program
     is the lower bound). Each pattern i and output coordinate j get two gates ``u'_ij, u''_ij`` constrained to the
     pattern's cone, ``W_i e_j = u'_ij - u''_ij``, penalty ``beta sum (|u'_ij[:d]| + |u''_ij[:d]|)`` (SOCP, Clarabel).
-    The neurons ``(u'_ij, e_j)``, ``(u''_ij, -e_j)`` attain it. Returns ``(network, program value)``.
+    The neurons ``(u'_ij, e_j)``, ``(u''_ij, -e_j)`` attain it. Returns a :class:`ConeFit` (its ``net`` and
+    ``value``). Raises ValueError when the program is unbounded (increase beta) and SolverError when Clarabel does
+    not report it optimal.
     """
     import cvxpy as cp
 
-    from .._validation import check_nonnegative
-    from .programs import _check_data, as_pattern_set, pattern_features
-
     beta = check_nonnegative(beta, "beta")
     pset = as_pattern_set(patterns, bias)
-    X = _check_data(X, pset)
-    if objective not in ("sm", "dsm"):
-        raise ValueError(f"objective must be 'sm' or 'dsm'; got {objective!r}")
+    X = check_data(X, pset)
+    check_choice(objective, "objective", ("sm", "dsm"))
     Y = None
     if objective == "dsm":
         if noise is None or sigma is None:
@@ -219,7 +245,7 @@ def cone_constrained_fit(
     A, c = pattern_features(X, pset, activation)
     P, k = A.shape[1], A.shape[2]
     live = [i for i in range(P) if pset.patterns[:, i].any() or activation == "abs"]
-    Xt = _lifted(X, pset.bias)
+    Xt = lift(X, pset.bias)
     s_all = np.where(pset.patterns, 1.0, -1.0)
     U1 = [cp.Variable((k, d)) for _ in live]
     U2 = [cp.Variable((k, d)) for _ in live]
@@ -240,7 +266,8 @@ def cone_constrained_fit(
     if prob.status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
         raise ValueError(f"the cone-constrained program is unbounded at beta={beta}: increase beta")
     if prob.status != cp.OPTIMAL:
-        raise RuntimeError(f"Clarabel returned status {prob.status!r} for the cone-constrained program")
+        raise SolverError(f"Clarabel returned status {prob.status!r} for the cone-constrained program; rescale the "
+                          "data or increase beta", status=str(prob.status))
     w_rows, a_rows = [], []
     for q, i in enumerate(live):
         sx = s_all[:, i, None] * Xt
@@ -265,4 +292,6 @@ def cone_constrained_fit(
     if pset.bias:
         out = net(X)
         b2 = -out.mean(axis=0) if objective == "sm" else (Y - out).mean(axis=0)
-    return TwoLayerNet(W1=W1, b1=b1, W2=W2, b2=b2, activation=activation), float(prob.value)
+    net = TwoLayerNet(W1=W1, b1=b1, W2=W2, b2=b2, activation=activation)
+    return ConeFit(value=float(prob.value), net=net, status=str(prob.status), objective=objective, beta=float(beta),
+                   activation=activation)

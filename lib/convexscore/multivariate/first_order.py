@@ -34,14 +34,36 @@ objective decreases linearly along ``t D`` (``A D = 0`` up to the eigenvalue cut
   (power iteration, 2 % margin). Simple, but its iteration count grows with the conditioning of ``H``
   (measured: about 17,000 iterations at d = 10, n = 2000, P = 100, against about 400 for ADMM).
 
-Both return ``(W, value, status, iterations, rel_gap)``; ``status`` is ``"converged"`` only with a certificate.
+Both return a :class:`FirstOrderResult`; ``status`` is ``"converged"`` only with a certificate.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+__all__ = ["FirstOrderResult", "GramProblem", "lipschitz", "solve_admm", "solve_fista"]
 
 _CUTOFF = 1e-12  # eigenvalues below _CUTOFF * lambda_max of H are treated as zero (null space)
 _FULL_EIGH_MAX = 4000  # full eigendecomposition of H up to this many rows (see GramProblem.factor)
+
+
+@dataclass(frozen=True)
+class FirstOrderResult:
+    """What :func:`solve_admm` and :func:`solve_fista` return.
+
+    ``W`` (m, d) the last iterate (None when unbounded or diverged); ``value`` its objective (``-inf`` when
+    unbounded); ``status``: ``"converged"`` (certified gap <= tol), ``"max_iter"`` (not certified), ``"unbounded
+    ..."`` (a certified ray) or ``"diverged ..."``; ``iterations``; ``gap``: the certified relative duality gap at
+    ``W`` (``inf`` without a feasible dual point, nan when unbounded); ``direction`` (P, k, d): the ray, or None.
+    """
+
+    W: np.ndarray | None
+    value: float
+    status: str
+    iterations: int
+    gap: float
+    direction: np.ndarray | None = None
 
 
 class GramProblem:
@@ -225,16 +247,27 @@ class _Growth:
         return False
 
 
-def _out(prob, W, status, it, gap, HW=None):
-    return W.cpu().numpy(), prob.value(W, HW), status, it, gap
+def _out(prob, W, status, it, gap, HW=None) -> FirstOrderResult:
+    return FirstOrderResult(W.cpu().numpy(), prob.value(W, HW), status, it, gap)
 
 
-def _unbounded(prob, D, it):
-    return None, -np.inf, "unbounded (ray certified: A D ~ 0 and the objective falls along t D)", it, np.nan, \
-        prob.blocks(D).cpu().numpy()
+def _unbounded(prob, D, it) -> FirstOrderResult:
+    return FirstOrderResult(None, -np.inf, "unbounded (ray certified: A D ~ 0 and the objective falls along t D)", it,
+                            np.nan, prob.blocks(D).cpu().numpy())
 
 
-def solve_admm(prob: GramProblem, tol=1e-6, max_iter=5000, check=10, alpha=1.6, rho=None):
+_DIVERGED = FirstOrderResult(None, -np.inf, "diverged (no certified ray; the program is probably unbounded)", 0, np.nan)
+
+
+def solve_admm(prob: GramProblem, tol: float = 1e-6, max_iter: int = 5000, check: int = 10, alpha: float = 1.6,
+               rho: float | None = None) -> FirstOrderResult:
+    """ADMM on ``W = V`` for the program of ``prob`` (see the module docstring).
+
+    Stops when the certified relative gap is at most ``tol`` (checked every ``check`` iterations), at ``max_iter``
+    (status ``"max_iter"``: not certified), or on a certified unbounded ray. ``alpha``: over-relaxation; ``rho``:
+    the initial penalty (default: the geometric mean of the extreme non-zero eigenvalues of ``H``), balanced
+    against the residuals as it runs.
+    """
     torch = prob.torch
     lam, _ = prob.range_factor()
     if rho is None:  # geometric mean of the extreme non-zero eigenvalues
@@ -254,18 +287,18 @@ def solve_admm(prob: GramProblem, tol=1e-6, max_iter=5000, check=10, alpha=1.6, 
             if D is not None:
                 return _unbounded(prob, D, it)
             if not np.isfinite(float(torch.linalg.norm(V))):
-                return None, -np.inf, "diverged (no certified ray; the program is probably unbounded)", it, np.nan, None
+                return _DIVERGED
         if it % check == 0 or it == max_iter:
             HV = prob.hmv(V)
             _, _, gap = prob.certificate(V, HV)
             if gap <= tol:
-                return (*_out(prob, V, "converged", it, gap, HV), None)
+                return _out(prob, V, "converged", it, gap, HV)
             rp, rd = float(torch.linalg.norm(W - V)), rho * float(torch.linalg.norm(V - Vold))
             if rp > 10 * rd:
                 rho, U = 2 * rho, U / 2
             elif rd > 10 * rp:
                 rho, U = rho / 2, U * 2
-    return (*_out(prob, V, "max_iter", it, gap), None)
+    return _out(prob, V, "max_iter", it, gap)
 
 
 def lipschitz(prob: GramProblem, iters=200, seed=0) -> float:
@@ -287,7 +320,11 @@ def lipschitz(prob: GramProblem, iters=200, seed=0) -> float:
     return new
 
 
-def solve_fista(prob: GramProblem, tol=1e-6, max_iter=20000, check=10):
+def solve_fista(prob: GramProblem, tol: float = 1e-6, max_iter: int = 20000, check: int = 10) -> FirstOrderResult:
+    """Accelerated proximal gradient with gradient restarts for the program of ``prob`` (see the module docstring).
+
+    Step ``1 / (1.02 lambda_max(H))``; stops like :func:`solve_admm` (certified gap ``tol``, ``max_iter`` or a ray).
+    """
     torch = prob.torch
     step = 1.0 / (1.02 * lipschitz(prob))
     beta = prob.beta
@@ -309,10 +346,10 @@ def solve_fista(prob: GramProblem, tol=1e-6, max_iter=20000, check=10):
             if D is not None:
                 return _unbounded(prob, D, it)
             if not np.isfinite(float(torch.linalg.norm(W))):
-                return None, -np.inf, "diverged (no certified ray; the program is probably unbounded)", it, np.nan, None
+                return _DIVERGED
         if it % check == 0:
             _, _, gap = prob.certificate(W, HW)
             if gap <= tol:
-                return (*_out(prob, W, "converged", it, gap, HW), None)
+                return _out(prob, W, "converged", it, gap, HW)
     gap = prob.certificate(W, HW)[2]
-    return (*_out(prob, W, "max_iter", it, gap, HW), None)
+    return _out(prob, W, "max_iter", it, gap, HW)

@@ -17,11 +17,23 @@ bound on the weight-decayed network objective, not necessarily attained.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_samples, check_activation, check_nonnegative, check_positive
+from ..errors import SolverError
+from ..network import TwoLayerNet
+from ..results import Fit
 from .arrangements import Arrangement
+
+__all__ = ["MultivariateFit", "PatternSet", "SOLVERS", "as_pattern_set", "check_data", "convex_denoising_score_matching",
+           "convex_score_matching", "deficient_patterns", "finite_pattern_subset", "pattern_features", "program_value",
+           "trace_matrix"]
+
+MultivariateSolver = Literal["auto", "closed", "cvxpy", "admm", "fista"]
 
 _FINITE_RTOL = 1e-8
 
@@ -51,17 +63,20 @@ def as_pattern_set(patterns, bias: bool | None = None) -> PatternSet:
     return PatternSet(arr, bool(bias), None)
 
 
-@dataclass(frozen=True)
-class ConvexFit:
-    """Solution of a multivariate convex program.
+@dataclass(frozen=True, repr=False)
+class MultivariateFit(Fit):
+    """Solution of a multivariate convex program (the :class:`~convexscore.results.Fit` protocol).
 
     ``W`` (P, k, d) block solution (None if the program is unbounded); ``b2`` (d,) output bias; ``value`` optimal
-    value (``-inf`` if unbounded); ``direction`` (P, k, d): when unbounded under beta = 0, a ray with zero output
-    on the data and trace term -1 (the objective along ``t * direction`` is ``-t``); ``deficient``: indices of
-    patterns that alone make the SM program unbounded (fewer active points than the dimension needs).
-    ``inputs``: the network inputs (X for SM, X + sigma Z for DSM); ``targets``: Y for DSM, else None.
-    ``gap``: for the first-order solvers, the certified relative duality gap at the returned point (an upper bound
-    on ``(value - optimum) / |value|``; ``inf`` when no certificate exists), NaN for the other solvers.
+    value (``-inf`` if unbounded); ``direction`` (P, k, d): when unbounded, a ray with zero output on the data along
+    which the objective falls at rate 1; ``deficient``: indices of patterns that alone make the SM program unbounded
+    (fewer active points than the dimension needs). ``inputs``: the network inputs (X for SM, X + sigma Z for DSM);
+    ``targets``: Y for DSM, else None. ``gap``: the certified relative duality gap (an upper bound on
+    ``(value - optimum) / |value|``): 0 for the closed forms, the first-order solvers' certificate for
+    ``"admm"``/``"fista"``, nan for ``"cvxpy"`` (Clarabel's own ``optimal`` status certifies it).
+    ``net``: a :class:`TwoLayerNet` built by :func:`~convexscore.multivariate.reconstruct_network` (computed on first
+    access): with beta = 0 its loss equals ``value``; with beta > 0 ``value`` is a lower bound on the best network's
+    weight-decayed loss.
     """
 
     W: np.ndarray | None
@@ -83,14 +98,30 @@ class ConvexFit:
 
     @property
     def n_patterns(self) -> int:
+        """Number of patterns P."""
         return self.pattern_set.patterns.shape[1]
+
+    @cached_property
+    def net(self) -> TwoLayerNet:
+        """The reconstructed network (ValueError when the program is unbounded)."""
+        from .cones import reconstruct_network
+
+        return reconstruct_network(self)
+
+    @property
+    def width(self) -> int:
+        """Neurons of :attr:`net` (0 when the program is unbounded and there is no network)."""
+        return self.net.width if self.finite else 0
+
+    def _summary(self) -> str:
+        return f"patterns={self.n_patterns}"
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # building blocks
 # ---------------------------------------------------------------------------------------------------------------
 
-def _check_data(X, pset: PatternSet, name: str = "X") -> np.ndarray:
+def check_data(X, pset: PatternSet, name: str = "X") -> np.ndarray:
     X, _ = as_samples(X, name=name)
     n, d = X.shape
     need = d + 1 if pset.bias else d
@@ -147,7 +178,7 @@ def deficient_patterns(pset: PatternSet, d: int, activation: str = "relu") -> np
 
 def program_value(fit_or_W, X, pset: PatternSet, objective: str, activation: str, beta: float, Y=None) -> float:
     """Value of the SM / DSM program at ``W`` (P, k, d), nuclear norms of the ``[:d]`` blocks included."""
-    W = fit_or_W.W if isinstance(fit_or_W, ConvexFit) else np.asarray(fit_or_W, float)
+    W = fit_or_W.W if isinstance(fit_or_W, MultivariateFit) else np.asarray(fit_or_W, float)
     A, c = pattern_features(X, pset, activation)
     n, P, k = A.shape
     d = W.shape[2]
@@ -192,7 +223,8 @@ def _sm_closed_form(A2: np.ndarray, G2: np.ndarray):
 # beta > 0: CVXPY (Clarabel), ADMM and FISTA (PyTorch)
 # ---------------------------------------------------------------------------------------------------------------
 
-def _solve_cvxpy(A2, G2, Y2, beta, P, k, d):
+def _solve_cvxpy(A2, G2, Y2, beta, P, k, d, **_):
+    """Clarabel on the nuclear-norm program: ``(W2, value, status, iterations, gap, direction)``."""
     import cvxpy as cp
 
     Wv = cp.Variable((P * k, d))
@@ -206,32 +238,65 @@ def _solve_cvxpy(A2, G2, Y2, beta, P, k, d):
     try:
         prob.solve(solver=cp.CLARABEL)
     except cp.error.SolverError as exc:  # pragma: no cover - reported to the caller
-        raise RuntimeError(f"Clarabel failed on the nuclear-norm program: {exc}") from exc
+        raise SolverError(f"Clarabel failed on the nuclear-norm program: {exc}; try solver='admm' or rescale the data",
+                          status=str(prob.status)) from exc
     if prob.status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
-        return None, -np.inf, prob.status, 0
+        return None, -np.inf, "unbounded", 0, np.nan, None
     if prob.status != cp.OPTIMAL:
-        raise RuntimeError(
+        raise SolverError(
             f"CVXPY/Clarabel returned status {prob.status!r} for the nuclear-norm program; try solver='admm' "
-            "or rescale the data"
+            "or rescale the data", status=str(prob.status),
         )
-    return np.asarray(Wv.value), float(prob.value), prob.status, int(prob.solver_stats.num_iters or 0)
+    iters = int(prob.solver_stats.num_iters or 0)
+    return np.asarray(Wv.value), float(prob.value), prob.status, iters, np.nan, None
 
 
 def _solve_first_order(method, A2, G2, Y2, beta, P, k, d, device=None, **kw):
-    """ADMM or FISTA in PyTorch (see :mod:`.first_order`): ``(W, value, status, iterations, rel_gap, direction)``."""
+    """ADMM or FISTA in PyTorch (see :mod:`.first_order`): ``(W2, value, status, iterations, gap, direction)``."""
     from .first_order import GramProblem, solve_admm, solve_fista
 
     if not np.any(A2):
         raise ValueError("all pattern features are zero (every pattern is empty); nothing to fit")
     prob = GramProblem(A2, G2, Y2, beta, P, k, d, device=device)
-    return (solve_admm if method == "admm" else solve_fista)(prob, **kw)
+    r = (solve_admm if method == "admm" else solve_fista)(prob, **kw)
+    return r.W, r.value, r.status, r.iterations, r.gap, r.direction
+
+
+def _solve_closed(A2, G2, Y2, beta, P, k, d, **_):
+    """beta = 0: the pseudo-inverse solution (SM: with an exact finiteness test and a ray when unbounded)."""
+    if beta != 0:
+        raise ValueError("the closed form exists only for beta = 0; use solver='cvxpy', 'admm' or 'fista' for beta > 0")
+    if Y2 is None:
+        W2, value, dir2 = _sm_closed_form(A2, G2)
+        direction = None if dir2 is None else dir2.reshape(P, k, d)
+        return W2, value, "optimal" if W2 is not None else "unbounded", 0, 0.0, direction
+    W2 = np.linalg.lstsq(A2, Y2, rcond=None)[0]
+    return W2, float(0.5 * np.sum((A2 @ W2 - Y2) ** 2)), "optimal", 0, 0.0, None
+
+
+SOLVERS = {
+    "closed": _solve_closed,
+    "cvxpy": _solve_cvxpy,
+    "admm": lambda *a, **kw: _solve_first_order("admm", *a, **kw),
+    "fista": lambda *a, **kw: _solve_first_order("fista", *a, **kw),
+}
+"""The multivariate solvers by name; ``"auto"`` picks ``"closed"`` for beta = 0, ``"cvxpy"`` for small programs
+(P k d <= 600) and ``"admm"`` otherwise. Each returns ``(W2, value, status, iterations, gap, direction)``."""
+
+
+def _pick_solver(solver: str, beta: float, size: int) -> str:
+    if solver == "auto":
+        return "closed" if beta == 0 else ("cvxpy" if size <= 600 else "admm")
+    if solver not in SOLVERS:
+        raise ValueError(f"unknown solver {solver!r}: use 'auto', 'closed' (beta = 0), 'cvxpy', 'admm' or 'fista'")
+    return solver
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # public solvers
 # ---------------------------------------------------------------------------------------------------------------
 
-def _solve(Xin, Y, pset, objective, beta, activation, solver, **solver_kw) -> ConvexFit:
+def _solve(Xin, Y, pset, objective, beta, activation, solver, require_certificate=True, **solver_kw) -> MultivariateFit:
     n, d = Xin.shape
     A, c = pattern_features(Xin, pset, activation)
     P, k = A.shape[1], A.shape[2]
@@ -248,28 +313,19 @@ def _solve(Xin, Y, pset, objective, beta, activation, solver, **solver_kw) -> Co
     G2 = trace_matrix(c, k, d).reshape(P * k, d)
     Yc = None if Y is None else (Y - Y.mean(axis=0) if pset.bias else Y)
     deficient = deficient_patterns(pset, d, activation) if objective == "sm" else np.zeros(0, int)
-    if solver == "auto":
-        solver = "closed" if beta == 0 else ("cvxpy" if P * k * d <= 600 else "admm")
-    if solver not in ("closed", "cvxpy", "admm", "fista"):
-        raise ValueError(f"unknown solver {solver!r}: use 'auto', 'closed' (beta = 0), 'cvxpy', 'admm' or 'fista'")
-    if solver == "closed" and beta != 0:
-        raise ValueError("the closed form exists only for beta = 0; use solver='cvxpy', 'admm' or 'fista' for beta > 0")
-    direction, iters, gap = None, 0, float("nan")
-    if solver == "closed":
-        if objective == "sm":
-            W2, value, dir2 = _sm_closed_form(A2, G2)
-            direction = None if dir2 is None else dir2.reshape(P, k, d)
-            status = "optimal" if W2 is not None else "unbounded"
-        else:
-            W2 = np.linalg.lstsq(A2, Yc, rcond=None)[0]
-            value, status = float(0.5 * np.sum((A2 @ W2 - Yc) ** 2)), "optimal"
-    elif solver == "cvxpy":
-        W2, value, status, iters = _solve_cvxpy(A2, G2, None if objective == "sm" else Yc, beta_eff, P, k, d)
-    else:
-        W2, value, status, iters, gap, dir2 = _solve_first_order(
-            solver, A2, G2, None if objective == "sm" else Yc, beta_eff, P, k, d, **solver_kw
+    solver = _pick_solver(solver, beta, P * k * d)
+    W2, value, status, iters, gap, direction = SOLVERS[solver](
+        A2, G2, None if objective == "sm" else Yc, beta_eff, P, k, d, **solver_kw
+    )
+    if status == "max_iter" and require_certificate:
+        raise SolverError(
+            f"{solver} stopped after {iters} iterations (status max_iter) at a certified relative gap {gap:.2e}, above "
+            "its tolerance; "
+            "pass a larger max_iter or tol, use solver='cvxpy', or pass require_certificate=False to accept the point",
+            status=status, gap=gap,
         )
-        direction = None if dir2 is None else dir2
+    if status.startswith("diverged"):
+        raise SolverError(f"{solver}: {status}; use solver='cvxpy' or a larger beta", status="diverged", gap=gap)
     finite = W2 is not None
     W = None if W2 is None else W2.reshape(P, k, d).copy()
     if W is not None and pset.bias:
@@ -283,7 +339,7 @@ def _solve(Xin, Y, pset, objective, beta, activation, solver, **solver_kw) -> Co
         Dm = pset.patterns.astype(float) if activation == "relu" else 2.0 * pset.patterns - 1.0
         F_raw = np.einsum("np,nk,pkd->nd", Dm, Xt, W)
         b2 = -F_raw.mean(axis=0) if objective == "sm" else (Y - F_raw).mean(axis=0)
-    return ConvexFit(
+    return MultivariateFit(
         W=W, b2=b2, value=value, finite=finite, objective=objective, beta=float(beta), activation=activation,
         pattern_set=pset, inputs=Xin, targets=Y, solver=solver, status=str(status), direction=direction,
         deficient=deficient, iterations=iters, gap=gap,
@@ -291,42 +347,45 @@ def _solve(Xin, Y, pset, objective, beta, activation, solver, **solver_kw) -> Co
 
 
 def convex_score_matching(
-    X, patterns, beta: float = 0.0, *, activation: str = "relu", bias: bool | None = None, solver: str = "auto",
-    **solver_kw,
-) -> ConvexFit:
-    """Multivariate convex SM (programs (5)/(6)); beta > 0 adds ``beta sum_i |W_i|_*`` (a lower bound).
+    X: ArrayLike, patterns, beta: float = 0.0, *, activation: Literal["relu", "abs"] = "relu",
+    bias: bool | None = None, solver: MultivariateSolver = "auto", require_certificate: bool = True, **solver_kw,
+) -> MultivariateFit:
+    """Multivariate convex SM (programs (5)/(6)) on data ``X`` (n, d); beta > 0 adds ``beta sum_i |W_i|_*``.
 
     ``patterns``: an :class:`Arrangement` of ``X`` or a bool (n, P) matrix with ``bias``. ``solver``: 'closed'
     (beta = 0: pseudo-inverse, with exact finiteness test), 'cvxpy' (Clarabel), 'admm' or 'fista' (PyTorch, stop on
     a certified relative duality gap ``tol``, default 1e-6; keywords ``tol``, ``max_iter``, ``device``; see
     :mod:`convexscore.multivariate.first_order`); 'auto' picks the closed form, CVXPY for small and ADMM for large
-    programs.
+    programs. A first-order solver that stops at ``max_iter`` without the certified gap raises
+    :class:`~convexscore.SolverError` (with ``status`` and ``gap``) unless ``require_certificate=False``. An
+    unbounded program is returned with ``finite=False``, ``value=-inf`` and a certified ray ``direction``.
     """
     beta = check_nonnegative(beta, "beta")
     check_activation(activation)
     pset = as_pattern_set(patterns, bias)
-    X = _check_data(X, pset)
-    return _solve(X, None, pset, "sm", beta, activation, solver, **solver_kw)
+    X = check_data(X, pset)
+    return _solve(X, None, pset, "sm", beta, activation, solver, require_certificate, **solver_kw)
 
 
 def convex_denoising_score_matching(
-    X, noise, sigma: float, patterns, beta: float = 0.0, *, activation: str = "relu", bias: bool | None = None,
-    solver: str = "auto", **solver_kw,
-) -> ConvexFit:
-    """Multivariate convex DSM (program (11)) at inputs ``X + sigma * noise`` with labels ``-noise / sigma``.
+    X: ArrayLike, noise: ArrayLike, sigma: float, patterns, beta: float = 0.0, *,
+    activation: Literal["relu", "abs"] = "relu", bias: bool | None = None, solver: MultivariateSolver = "auto",
+    require_certificate: bool = True, **solver_kw,
+) -> MultivariateFit:
+    """Multivariate convex DSM (program (11)) at inputs ``X + sigma * noise`` (n, d) with labels ``-noise / sigma``.
 
     ``patterns`` must be computed on the noisy inputs ``X + sigma * noise``. With beta = 0 the minimum-norm least
-    squares solution is returned (always finite).
+    squares solution is returned (always finite). ``solver`` and errors as in :func:`convex_score_matching`.
     """
     beta = check_nonnegative(beta, "beta")
     sigma = check_positive(sigma, "sigma")
     check_activation(activation)
     pset = as_pattern_set(patterns, bias)
-    X = _check_data(X, pset)
+    X = check_data(X, pset)
     Z, _ = as_samples(noise, name="noise")
     if Z.shape != X.shape:
         raise ValueError(f"noise has shape {Z.shape} but X has shape {X.shape}; pass one N(0, 1) draw per coordinate")
-    return _solve(X + sigma * Z, -Z / sigma, pset, "dsm", beta, activation, solver, **solver_kw)
+    return _solve(X + sigma * Z, -Z / sigma, pset, "dsm", beta, activation, solver, require_certificate, **solver_kw)
 
 
 def finite_pattern_subset(
@@ -342,7 +401,7 @@ def finite_pattern_subset(
     """
     check_activation(activation)
     pset = as_pattern_set(patterns, bias)
-    X = _check_data(X, pset)
+    X = check_data(X, pset)
     n, d = X.shape
     A, c = pattern_features(X, pset, activation)
     k = A.shape[2]

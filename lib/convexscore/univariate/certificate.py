@@ -21,8 +21,8 @@ steps, each keeping what the previous one achieved:
    ``R_j`` (given ``R_1 = lam^T x``), so clip ``R`` into the intervals and change ``lam`` by the second difference
    of the clipping amounts: a local, usually tiny, correction;
 3. if rounding still leaves a violation (or an interval is empty), move towards an explicit strictly feasible
-   *anchor* ``lam0`` (a Slater point, :func:`anchor`, whose constraint values are bounded by the unboundedness
-   threshold ``tau < beta``): along ``(1 - theta) lam + theta lam0`` the constraint values are affine, so the
+   *anchor* ``lam0`` (:func:`anchor`, whose constraint values are bounded by the unboundedness threshold
+   ``tau <= beta``; a Slater point when ``tau < beta``): along ``(1 - theta) lam + theta lam0`` the constraint values are affine, so the
    smallest feasible ``theta`` is exact, and the concave dual objective is then maximised over
    ``theta in [theta_min, 1]`` in closed form. For DSM the anchor is ``lam0 = 0`` (a scaling).
 
@@ -61,6 +61,7 @@ class Certificate:
 
     @property
     def relative_gap(self) -> float:
+        """``gap / max(1, |value|)``."""
         return self.gap / max(1.0, abs(self.value))
 
     @property
@@ -219,6 +220,12 @@ def certify(prog: ConvexProgram, z: np.ndarray, value: float, extra: tuple = (),
     return best
 
 
+def certify_dual(prog: ConvexProgram, lam: np.ndarray, value: float) -> Certificate:
+    """The certificate of one proposed dual point ``lam`` (n,) (e.g. a solver's own), made exactly feasible by the
+    O(n) correction of :func:`certify` (projection, :func:`repair`, anchor), for a primal point of value ``value``."""
+    return _certify_one(prog, np.asarray(lam, dtype=np.float64).reshape(-1), value)
+
+
 def _dual_of(prog: ConvexProgram, z: np.ndarray) -> np.ndarray:
     """The dual point a primal ``z`` implies: its scores at the data (DSM: minus the labels)."""
     lam = scores_at_data(prog, z)
@@ -232,9 +239,11 @@ def _certify_one(prog: ConvexProgram, lam: np.ndarray, value: float) -> Certific
     lam0 = anchor(prog)
     q = constraint_values(prog, lam0)
     margin = beta - float(np.max(np.abs(q), initial=0.0))
-    if margin <= 0:  # only possible at or below the threshold, which fit() rejects
+    if margin < -1e-12 * max(1.0, beta):  # only possible below the threshold, which fit() rejects
         tau = unboundedness_threshold(prog.inputs, prog.activation, prog.skip) if prog.loss == "sm" else 0.0
-        raise ValueError(f"beta = {beta} leaves no strictly feasible dual point (threshold {tau})")
+        raise ValueError(f"beta = {beta} is below the unboundedness threshold {tau}: no feasible dual point exists; "
+                         f"use beta >= {tau}")
+    margin = max(margin, 0.0)  # at the threshold the anchor is feasible but not strictly (tol = 0 below)
     tol = min(1e-10 * max(1.0, beta), 0.5 * margin)
     fixed = repair(prog, lam_c, beta - tol)
     if fixed is not None:

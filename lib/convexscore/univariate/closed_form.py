@@ -12,25 +12,25 @@ With ``n`` points, mean ``xbar``, biased variance ``s2`` and ``t = (n - beta) / 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .._validation import check_activation
+from .._validation import as_univariate, check_activation
 from ..network import TwoLayerNet
 from .dictionaries import apply_transpose
-from .fit import _univariate
 from .programs import build_program
 from .reconstruct import network_from_solution
 
 
 def _stats(x) -> tuple[np.ndarray, int, float, float]:
-    x = _univariate(x)
+    x = as_univariate(x, distinct=2)
     xbar = float(x.mean())
     return x, x.size, xbar, float(np.mean((x - xbar) ** 2))
 
 
-def zero_network_threshold(x, activation: str = "relu") -> float:
+def zero_network_threshold(x: ArrayLike, activation: str = "relu") -> float:
     """Smallest ``beta`` at which the zero network is optimal (no skip): ``||d||_inf``, which equals ``n``."""
     check_activation(activation)
-    prog = build_program("sm", _univariate(x), 1.0, activation, False)
+    prog = build_program("sm", as_univariate(x, distinct=2), 1.0, activation, False)
     return float(np.max(np.abs(prog.d)))
 
 
@@ -40,7 +40,7 @@ def _columns_against_xt(x, activation: str):
     return prog, apply_transpose(xt, prog.knots, prog.layout)
 
 
-def two_neuron_threshold(x, activation: str = "relu") -> float:
+def two_neuron_threshold(x: ArrayLike, activation: str = "relu") -> float:
     """``beta_tilde``: the two-neuron solution is optimal for ``max(beta_tilde, tau) <= beta < n``.
 
     From the optimality condition ``|d_k - (n - beta) c_k| <= beta`` for every other column, with
@@ -65,13 +65,13 @@ def two_neuron_threshold(x, activation: str = "relu") -> float:
     return float(bound)
 
 
-def two_neuron_value(x, beta: float) -> float:
+def two_neuron_value(x: ArrayLike, beta: float) -> float:
     """Optimal value ``-(n - beta)^2 / (2 n s2)`` in the two-neuron regime (both activations, no skip)."""
     _, n, _, s2 = _stats(x)
     return -((n - beta) ** 2) / (2 * n * s2)
 
 
-def two_neuron_network(x, beta: float, activation: str = "relu", alpha: float = 0.5) -> TwoLayerNet:
+def two_neuron_network(x: ArrayLike, beta: float, activation: str = "relu", alpha: float = 0.5) -> TwoLayerNet:
     """The two-neuron network of the regime ``max(beta_tilde, tau) <= beta < n``, for ``alpha`` in [0, 1]."""
     check_activation(activation)
     if not 0.0 <= alpha <= 1.0:
@@ -85,7 +85,7 @@ def two_neuron_network(x, beta: float, activation: str = "relu", alpha: float = 
     return network_from_solution(prog, z)
 
 
-def two_neuron_score(points, x, beta: float, activation: str = "relu", alpha: float = 0.5) -> np.ndarray:
+def two_neuron_score(points, x: ArrayLike, beta: float, activation: str = "relu", alpha: float = 0.5) -> np.ndarray:
     """The predicted score (7) (ReLU) or (24) (abs) at ``points``: ``-t (x - xbar)`` inside the data range,
     continued linearly with the tail slopes ``-(1 - alpha) t`` / ``-alpha t`` (ReLU) or ``-+(1 - 2 alpha) t`` (abs)."""
     check_activation(activation)
@@ -102,7 +102,7 @@ def two_neuron_score(points, x, beta: float, activation: str = "relu", alpha: fl
     return np.where(p < lo, left, np.where(p > hi, right, -t * (p - xbar)))
 
 
-def gaussian_skip_threshold(x, activation: str = "relu") -> float:
+def gaussian_skip_threshold(x: ArrayLike, activation: str = "relu") -> float:
     """With a skip connection, ``z = 0`` (the Gaussian network) is optimal iff ``beta >=`` this value,
     ``||d - A^T xt / s2||_inf`` over the activation's dictionary (ReLU: 4K columns, not the abs reduction)."""
     check_activation(activation)
@@ -111,7 +111,7 @@ def gaussian_skip_threshold(x, activation: str = "relu") -> float:
     return float(np.max(np.abs(prog.d - Axt / s2)))
 
 
-def gaussian_skip_network(x, activation: str = "relu") -> TwoLayerNet:
+def gaussian_skip_network(x: ArrayLike, activation: str = "relu") -> TwoLayerNet:
     """The optimal skip network above :func:`gaussian_skip_threshold`: no neurons, ``v = -1/s2``, ``b0 = xbar/s2``,
     i.e. the score of ``N(xbar, s2)`` with the biased sample variance; its loss is ``-n / (2 s2)``."""
     check_activation(activation)
@@ -120,7 +120,7 @@ def gaussian_skip_network(x, activation: str = "relu") -> TwoLayerNet:
                        V=np.array([[-1.0 / s2]]), activation=activation)
 
 
-def gaussian_skip_value(x) -> float:
+def gaussian_skip_value(x: ArrayLike) -> float:
     """``-n / (2 s2)``, the value of the Gaussian skip network."""
     _, n, _, s2 = _stats(x)
     return -n / (2 * s2)

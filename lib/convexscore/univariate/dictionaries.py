@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 LOSSES = ("sm", "dsm")
 
@@ -146,7 +147,7 @@ def apply_transpose(lam: np.ndarray, knots: Knots, lay: Layout) -> np.ndarray:
     return out
 
 
-def unboundedness_threshold(x, activation: str = "relu", skip: bool = False) -> float:
+def unboundedness_threshold(x: ArrayLike, activation: str = "relu", skip: bool = False) -> float:
     """The weight decay at or below which the score-matching objective is unbounded below (any width).
 
     With ``c_1``, ``c_K`` the multiplicities of the smallest and largest values and ``c_j`` the others':

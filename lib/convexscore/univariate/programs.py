@@ -22,10 +22,10 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import SolverError
 from .dictionaries import (
     Knots,
     Layout,
@@ -46,10 +46,6 @@ PROGRAM_NUMBERS = {
     ("dsm", "relu", True): "(34)",
     ("dsm", "abs", True): "(36)",
 }
-
-
-class SolverError(RuntimeError):
-    """The solver did not report an optimal solution; the message carries its status."""
 
 
 @dataclass(frozen=True)
@@ -134,15 +130,15 @@ class SolverOutput:
     dual: np.ndarray | None = None
 
 
-ACCEPTED = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
+ACCEPTED = ("optimal", "optimal_inaccurate")
 """Statuses passed on to the caller; ``fit`` accepts ``optimal_inaccurate`` only if the certificate proves it."""
 
 
-def _finish(problem: cp.Problem, z: cp.Variable, name: str) -> SolverOutput:
+def _finish(problem, z, name: str) -> SolverOutput:
     if problem.status not in ACCEPTED or z.value is None:
         raise SolverError(
             f"{name} returned status {problem.status!r} (not optimal); try a larger beta, rescale the data, "
-            "or solver='cvxpy-dense'"
+            "or solver='cvxpy-dense'", status=str(problem.status),
         )
     return SolverOutput(np.asarray(z.value, dtype=np.float64), problem.status, float(problem.value))
 
@@ -151,7 +147,9 @@ TIGHT = dict(tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12, tol_ktratio=1
 """Clarabel tolerances tried first (the certificate needs a nearly exact dual); the defaults are the fallback."""
 
 
-def _solve(problem: cp.Problem, z: cp.Variable, name: str) -> SolverOutput:
+def _solve(problem, z, name: str) -> SolverOutput:
+    import cvxpy as cp
+
     for options in (TIGHT, {}):
         try:
             with warnings.catch_warnings():  # CVXPY warns on inaccurate solutions; the status is checked below
@@ -160,7 +158,8 @@ def _solve(problem: cp.Problem, z: cp.Variable, name: str) -> SolverOutput:
         except cp.error.SolverError as err:
             if options:
                 continue
-            raise SolverError(f"{name}: Clarabel failed ({err}); status {problem.status!r}") from err
+            raise SolverError(f"{name}: Clarabel failed ({err}); status {problem.status!r}; try a larger beta or "
+                              "rescale the data", status=str(problem.status)) from err
         if problem.status == cp.OPTIMAL:
             break
     return _finish(problem, z, name)
@@ -168,6 +167,8 @@ def _solve(problem: cp.Problem, z: cp.Variable, name: str) -> SolverOutput:
 
 def solve_dense(prog: ConvexProgram) -> SolverOutput:
     """The readable reference: the program exactly as written in the paper, dense ``A`` (n, p)."""
+    import cvxpy as cp
+
     n = prog.n
     A = dense_dictionary(prog.inputs, prog.knots, prog.layout)
     P = np.eye(n) - np.ones((n, n)) / n
@@ -195,6 +196,8 @@ def solve_sparse(prog: ConvexProgram) -> SolverOutput:
     (the kink at an interior knot changes the slope by its right- plus left-ramp weight); without skip the first
     slope is pinned to ``a_1 - sum_{k>1} b_k``, with skip it is free and ``v`` is read off it.
     """
+    import cvxpy as cp
+
     knots, lay = prog.knots, prog.layout
     K, p = knots.K, lay.size
     cols = np.arange(p)
@@ -223,10 +226,6 @@ def solve_sparse(prog: ConvexProgram) -> SolverOutput:
         fit = 0.5 * cp.sum_squares(cp.multiply(w, F - ybar)) + const
     problem = cp.Problem(cp.Minimize(fit + penalty), constraints)
     return _solve(problem, z, f"sparse program {prog.number}")
-
-
-SOLVERS = {"cvxpy": solve_sparse, "cvxpy-dense": solve_dense}
-"""The CVXPY solvers by name; ``fit.DEFAULT_SOLVER`` picks the default and ``fit`` dispatches further names."""
 
 
 def polish(prog: ConvexProgram, z: np.ndarray, max_support: int = 400) -> np.ndarray | None:
