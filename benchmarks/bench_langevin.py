@@ -23,7 +23,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from convexscore import _ula_kernel  # noqa: E402
+from convexscore import ula_kernel  # noqa: E402
 from convexscore.sampling import PiecewiseLinearScore, langevin  # noqa: E402
 
 N = 10**6
@@ -67,7 +67,7 @@ def main() -> None:
     def floor_cost():
         return cpu_time(floor) / STEPS
 
-    has_c = _ula_kernel.load() is not None
+    has_c = ula_kernel.load() is not None
     rows = []
     for K in KNOTS:
         score = confining_score(K, rng)

@@ -195,10 +195,10 @@ def _compile_rows(quick: bool) -> dict:
         "import json, time, numpy as np\n"
         "from convexscore.univariate.programs import build_program\n"
         "from convexscore.univariate.fast import solve_fast\n"
-        "from convexscore import _ula_kernel\n"
+        "from convexscore import ula_kernel\n"
         "p = build_program('sm', np.random.default_rng(0).standard_normal(50), 10.0, 'relu', True)\n"
         "t0 = time.perf_counter(); solve_fast(p); t1 = time.perf_counter(); solve_fast(p); t2 = time.perf_counter()\n"
-        "_ula_kernel.load(); t3 = time.perf_counter()\n"
+        "ula_kernel.load(); t3 = time.perf_counter()\n"
         "print(json.dumps({'solver': (t1 - t0) - (t2 - t1), 'langevin': t3 - t2}))\n"
     )
     out = {}

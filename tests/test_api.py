@@ -223,8 +223,6 @@ def _code_cells(markdown: str) -> list[str]:
     return cells
 
 
-# The perf branch owns this benchmark of the compiled Langevin kernel; it moves to a public name there.
-OWNED_ELSEWHERE = {"benchmarks/bench_langevin.py"}
 
 
 def test_no_module_lab_or_benchmark_imports_a_private_name():
@@ -233,8 +231,6 @@ def test_no_module_lab_or_benchmark_imports_a_private_name():
         offenders += [f"{path.relative_to(ROOT)}: {imp}" for imp in _private_imports(path.read_text(), outside=False)]
     for path in [*ROOT.glob("notebooks/*.md"), *ROOT.glob("notebooks/assignments/*.md"), *ROOT.glob("benchmarks/*.py")]:
         rel = str(path.relative_to(ROOT))
-        if rel in OWNED_ELSEWHERE:
-            continue
         text = path.read_text()
         for source in _code_cells(text) if path.suffix == ".md" else [text]:
             offenders += [f"{rel}: {imp}" for imp in _private_imports(source, outside=True)]

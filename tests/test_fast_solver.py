@@ -131,7 +131,7 @@ def test_path_matches_single_solves():
     x = _data("mixture", 40, seed=6)
     z = np.random.default_rng(7).standard_normal(x.size)
     betas = [0.05, 2.0, 0.5]
-    path = fit_path(x, betas, loss="dsm", activation="relu", skip=True, sigma=0.3, noise=z)
+    path = fit_path(x, betas, objective="dsm", activation="relu", skip=True, sigma=0.3, noise=z)
     for beta, res in zip(betas, path):
         prog = build_program("dsm", x + 0.3 * z, beta, "relu", True, labels=-z / 0.3)
         assert res.relative_gap <= 1e-8
@@ -144,7 +144,7 @@ def test_path_rejects_bad_input():
     with pytest.raises(ValueError, match="betas"):
         fit_path(np.arange(5.0), [])
     with pytest.raises(ValueError, match="sigma"):
-        fit_path(np.arange(5.0), [1.0], loss="dsm")
+        fit_path(np.arange(5.0), [1.0], objective="dsm")
 
 
 def test_benchmark_smoke(tmp_path):
@@ -177,7 +177,7 @@ def test_fit_entry_points_accept_fast(activation, skip):
     assert fast.value == pytest.approx(ref.value, rel=1e-8, abs=1e-8)
     assert fast.certificate.lower_bound <= ref.value + 1e-8 * max(1.0, abs(ref.value))
     z = np.random.default_rng(9).standard_normal(x.size)
-    fast, ref = (fit_denoising_score_matching(x, 0.1, 0.3, z, activation, skip, solver=s) for s in ("fast", "cvxpy"))
+    fast, ref = (fit_denoising_score_matching(x, z, 0.3, 0.1, activation, skip, solver=s) for s in ("fast", "cvxpy"))
     assert fast.value == pytest.approx(ref.value, rel=1e-8, abs=1e-8)
 
 
@@ -253,7 +253,7 @@ def test_absolute_value_family_returns_minimum_norm_member(loss):
         fits = [fit_score_matching(x, beta, "abs", solver=s) for s in ("fast", "cvxpy")]
     else:
         noise = np.random.default_rng(1).normal(size=30)
-        fits = [fit_denoising_score_matching(x, 0.3, 0.3, noise, "abs", solver=s) for s in ("fast", "cvxpy")]
+        fits = [fit_denoising_score_matching(x, noise, 0.3, 0.3, "abs", solver=s) for s in ("fast", "cvxpy")]
     fast, ref = fits
     K = fast.knots.size
     ends = fast.z.reshape(-1, K)[:, [0, -1]].sum(axis=0)
@@ -274,8 +274,8 @@ def test_path_continues_from_the_empty_support():
     x = _data("gauss", 300, seed=11)
     top = gaussian_skip_threshold(x, "relu")
     betas = np.geomspace(0.5 * top, 4.0 * top, 12)
-    warm = fit_path(x, betas, loss="sm", activation="relu", skip=True)
-    cold = fit_path(x, betas, loss="sm", activation="relu", skip=True, warm_start=False)
+    warm = fit_path(x, betas, objective="sm", activation="relu", skip=True)
+    cold = fit_path(x, betas, objective="sm", activation="relu", skip=True, warm_start=False)
     empty = [i for i in range(betas.size) if betas[i] > top * (1 + 1e-9)]
     assert len(empty) >= 4
     for i in empty:

@@ -5,11 +5,19 @@ import numpy as np
 import pytest
 
 import convexscore as cs
-from convexscore import _ula_kernel
 from convexscore import datasets as D
 from convexscore import metrics as M
-from convexscore.sampling import (PiecewiseLinearScore, UnstableStepWarning, annealed_langevin, check_step,
-                                  default_step, gaussian_ula_stationary_variance, langevin, lipschitz_constant)
+from convexscore import ula_kernel
+from convexscore.sampling import (
+    PiecewiseLinearScore,
+    UnstableStepWarning,
+    annealed_langevin,
+    check_step,
+    default_step,
+    gaussian_ula_stationary_variance,
+    langevin,
+    lipschitz_constant,
+)
 
 
 def random_net(rng, m=40, activation="relu", skip=False):
@@ -65,7 +73,7 @@ def test_fast_path_matches_generic_loop():
     c = np.zeros(t.size + 1)
     for i in range(t.size):
         c[i + 1] = c[i] + (a[i] - a[i + 1]) * t[i]
-    backends = ["numpy"] + (["numba", "c"] if _ula_kernel.load() is not None else [])
+    backends = ["numpy"] + (["numba", "c"] if ula_kernel.load() is not None else [])
     for score in (pl, PiecewiseLinearScore(t, a, c)):
         step = default_step(score)
         slow = langevin(score, x0, step, 60, rng=3, thin=20, fast=False)
@@ -93,7 +101,7 @@ def test_fast_kernels_exact_on_awkward_knots(trial):
     x0 = np.concatenate([rng.uniform(t[0] - 2, t[-1] + 2, 500), t, np.nextafter(t, -np.inf), np.nextafter(t, np.inf)])
     step = 0.5 / pl.lipschitz
     ref = langevin(pl, x0, step, 4, rng=1, fast=False).samples
-    for backend in ["numpy"] + (["numba"] if _ula_kernel.load() is not None else []):
+    for backend in ["numpy"] + (["numba"] if ula_kernel.load() is not None else []):
         out = langevin(pl, x0, step, 4, rng=1, fast=backend).samples
         np.testing.assert_allclose(out, ref, rtol=0, atol=1e-13 * (1 + np.max(np.abs(ref))))
 
@@ -101,7 +109,7 @@ def test_fast_kernels_exact_on_awkward_knots(trial):
 @pytest.mark.parametrize("var", ["CONVEXSCORE_NO_COMPILED", "CONVEXSCORE_NO_C"])
 def test_compiled_kernel_switch(monkeypatch, var):
     monkeypatch.setenv(var, "1")
-    assert _ula_kernel.load() is None
+    assert ula_kernel.load() is None
     pl = PiecewiseLinearScore([0.0], [-1.0, -2.0], [0.0, 0.0])
     for name in ("numba", "c"):
         with pytest.raises(ValueError, match="compiled Langevin kernel is unavailable"):
@@ -114,7 +122,7 @@ def test_compiled_kernel_switch(monkeypatch, var):
 def test_numba_and_numpy_kernels_agree_to_rounding():
     """The compiled kernel and its numpy fallback give the same chains (same random stream) up to rounding,
     including a multi-knot cell and chains far outside the knots."""
-    if _ula_kernel.load() is None:
+    if ula_kernel.load() is None:
         pytest.skip("numba unavailable")
     rng = np.random.default_rng(5)
     t = np.sort(np.concatenate([rng.uniform(-2, 2, 40), [0.5, 0.5 + 1e-11]]))

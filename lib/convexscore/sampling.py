@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import _ula_kernel
+from . import ula_kernel
 from ._validation import as_samples, check_positive
 from .piecewise import PiecewiseLinearScore
 
@@ -51,7 +51,7 @@ def langevin(
     :class:`PiecewiseLinearScore`, a 1-D ``TwoLayerNet``, or ``lipschitz=`` given) a step ``>= 4 / L`` triggers
     ``on_unstable``: ``"warn"`` (an :class:`UnstableStepWarning`), ``"raise"`` or ``"ignore"``.
     1-D piecewise-linear scores (see :func:`as_piecewise_linear`) with a stable step use a fused kernel:
-    ``fast=True`` picks the compiled one-pass loop (numba, see :mod:`convexscore._ula_kernel`) when it is
+    ``fast=True`` picks the compiled one-pass loop (numba, see :mod:`convexscore.ula_kernel`) when it is
     available and the numpy kernel otherwise; ``"numba"`` (alias ``"c"``) or ``"numpy"`` force one;
     ``False`` forces the generic loop. All consume the random stream identically, so the same seed gives the same
     chains up to rounding.
@@ -262,14 +262,14 @@ class _FastULA:
     ``c`` left of the knot and ``c + 1`` right of it: one cast, one gather, one add, one cast. The update is then
     ``y <- B[j] y + C[j] + (sqrt(step)/h) z`` with ``B = 1 + step a / 2`` and ``C = step (a x0 + c) / (2 h)``.
     Cells holding two or more knots (knots closer than ``h``) get ``E = 0``; the numpy kernel flags them and resolves
-    their chains by binary search, the compiled kernel (:mod:`convexscore._ula_kernel`, one pass, coarser grid)
+    their chains by binary search, the compiled kernel (:mod:`convexscore.ula_kernel`, one pass, coarser grid)
     by a short scan over the knots of the cell. The numpy kernel requires a stable step (``step < 4 / L``) so that
     states stay far inside the integer range between its divergence checks (every 8 steps); the compiled kernel
     checks every state.
     """
 
     def __init__(self, score: PiecewiseLinearScore, step: float, backend: str = "auto"):
-        self.kernel = None if backend == "numpy" else _ula_kernel.load()
+        self.kernel = None if backend == "numpy" else ula_kernel.load()
         if backend in ("numba", "c") and self.kernel is None:
             raise ValueError("the compiled Langevin kernel is unavailable (numba missing, or CONVEXSCORE_NO_COMPILED=1); "
                              "use fast=True or fast='numpy'")

@@ -119,7 +119,7 @@ def _polish(P: Problem, S: np.ndarray, sl, sh, zl, zh) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- exact crossover
-def _active_set(P: Problem, sl, sh, zl, zh):
+def active_set_of_iterate(P: Problem, sl, sh, zl, zh):
     """Guess the optimal support from an interior iterate: a box side is active where its multiplier exceeds its
     slack (the usual interior-point indicator). Returns ``knots`` (sorted), ``owner`` (family index) and ``side``
     (+1: lower bound, the multiplier goes to ``lower_block`` with a positive sign; -1: upper bound, negative) and
@@ -177,7 +177,7 @@ def _crossover(P: Problem, knots: np.ndarray, owner: np.ndarray, side: np.ndarra
 
     Returns ``(z, kinks)`` (``z`` (p,), ``kinks`` (m,) the slope changes over ``alpha``) or None when the
     restricted problem is singular or the split is impossible. If the guess is right, ``z`` is optimal to
-    rounding; :func:`_certify` checks it with a dual point built from its scores.
+    rounding; :func:`certify_iterate` checks it with a dual point built from its scores.
     """
     K, t, c = P.K, P.t, P.c
     m = knots.size
@@ -385,8 +385,8 @@ def _run_maxima(amount: np.ndarray, tol: float) -> np.ndarray:
     return out
 
 
-def _support_arrays(P: Problem, knots, owner, side, act):
-    """Per-knot arrays ``(own, sd, ac)`` from the compact support description of :func:`_active_set`."""
+def support_arrays(P: Problem, knots, owner, side, act):
+    """Per-knot arrays ``(own, sd, ac)`` from the compact support description of :func:`active_set_of_iterate`."""
     own = np.full(P.K, -1)
     sd = np.zeros(P.K)
     ac = np.zeros((len(P.fams), P.K), dtype=bool)
@@ -395,7 +395,7 @@ def _support_arrays(P: Problem, knots, owner, side, act):
 
 
 def support_of(P: Problem, z: np.ndarray):
-    """Per-knot support arrays ``(own, sd, ac)`` of a primal ``z`` (the layout of :func:`_support_arrays`)."""
+    """Per-knot support arrays ``(own, sd, ac)`` of a primal ``z`` (the layout of :func:`support_arrays`)."""
     K = P.K
     zb = z.reshape(-1, K)
     own = np.full(K, -1)
@@ -449,7 +449,7 @@ def _raw_dual_from_scores(P: Problem, z: np.ndarray):
     return S, P.violation(P.g_all(U)), e
 
 
-def _certify(P: Problem, S, zl, zh, sl, sh, ipm_feasible: bool):
+def certify_iterate(P: Problem, S, zl, zh, sl, sh, ipm_feasible: bool):
     """Best primal and best dual point available at this iterate, and their certified gap.
 
     Primal candidates: the exact crossover on the guessed support first; if its implied dual point is infeasible
@@ -459,7 +459,7 @@ def _certify(P: Problem, S, zl, zh, sl, sh, ipm_feasible: bool):
     """
 
     cands = []
-    zc = _refined_crossover(P, *_active_set(P, sl, sh, zl, zh))
+    zc = _refined_crossover(P, *active_set_of_iterate(P, sl, sh, zl, zh))
     if zc is not None:
         vc = objective(P.prog, zc)
         Sd, viol, e = _dual_from_scores(P, zc)

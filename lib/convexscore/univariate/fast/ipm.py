@@ -5,18 +5,19 @@ import numpy as np
 
 from ..programs import ConvexProgram, SolverError, SolverOutput, objective
 from .finish import (
-    _active_set,
-    _certify,
-    _support_arrays,
+    active_set_of_iterate,
     active_set_rounds,
+    certify_iterate,
     max_violation,
     minimum_norm_ends,
+    support_arrays,
 )
 from .newton import kernels
 from .structure import (
     CERTIFY_EVERY,
     CORRECTORS,
     CROSSOVER,
+    DUST,
     FINISH_ROUNDS,
     FINISH_ROUNDS_CERTIFIED,
     FINISH_SHORT_ABOVE,
@@ -28,7 +29,9 @@ from .structure import (
 )
 
 
-def solve_fast(prog: ConvexProgram, tol: float = TOL, max_iter: int = 200, S0: np.ndarray | None = None, verbose: bool = False) -> FastResult:
+def solve_fast(
+    prog: ConvexProgram, tol: float = TOL, max_iter: int = 200, S0: np.ndarray | None = None, verbose: bool = False
+) -> FastResult:
     """Solve ``prog`` (any of the eight programs) to certified relative duality gap ``tol``.
 
     ``S0`` (K-1,): optional warm start for the dual state (e.g. from a neighbouring ``beta``); ``verbose`` prints
@@ -74,7 +77,7 @@ def _ipm(P: Problem, prog: ConvexProgram, tol: float, max_iter: int, S0, verbose
         if mu * 2 * m_tot <= CROSSOVER * max(1.0, abs(dual + P.within)) and mu <= next_cert:
             next_cert = mu / CERTIFY_EVERY
             ok = abs(e) <= P.eq_tol and viol <= P.feas_tol
-            cert = _certify(P, S.copy(), zl, zh, sl, sh, ok)  # S changes in place below
+            cert = certify_iterate(P, S.copy(), zl, zh, sl, sh, ok)  # S changes in place below
             rel = cert[4]
             if best is None or rel < best[4]:
                 best = cert
@@ -94,9 +97,19 @@ def _ipm(P: Problem, prog: ConvexProgram, tol: float, max_iter: int, S0, verbose
     if best is None or best[4] > 1e-12:
         # exact finish: active-set rounds from the last iterate's support guess give a sparse, exactly optimal z
         # (and rescue runs whose interior-point iterates stalled near the optimum, e.g. just above the threshold)
-        guess = _support_arrays(P, *_active_set(P, sl, sh, zl, zh))
+        guess = support_arrays(P, *active_set_of_iterate(P, sl, sh, zl, zh))
         short = best is not None and best[4] <= tol and K > FINISH_SHORT_ABOVE
         fin = active_set_rounds(P, *guess, rounds=FINISH_ROUNDS_CERTIFIED if short else FINISH_ROUNDS)
+        if fin is None and best is not None:
+            # Where the optimum is not unique (e.g. the two-neuron family of Chapter 6) the restricted least-squares
+            # problem of a vertex guess can be singular and the rounds fail; the interior point then spreads small
+            # weights over a face of the optimal set. Dropping them keeps the certificate if the same dual point
+            # still bounds the gap.
+            zb = best[0]
+            big = np.where(np.abs(zb) > DUST * np.max(np.abs(zb), initial=0.0), zb, 0.0)
+            vb = objective(prog, big)
+            if (vb - best[2]) / max(1.0, abs(vb)) <= tol:
+                best = (big, vb, best[2], vb - best[2], (vb - best[2]) / max(1.0, abs(vb)), best[5])
         if fin is not None:
             zf, Sf = fin
             vf, lf = objective(prog, zf), P.dual_value(Sf)

@@ -43,6 +43,11 @@ CROSSOVER_ROUNDS = 4
 FINISH_ROUNDS = 30
 """Active-set rounds after the interior-point loop when it has not certified the gap (a rescue)."""
 
+DUST = 1e-5
+"""When the exact finish fails, entries of the certified interior point below this fraction of its largest entry are
+dropped if the same dual point still certifies the gap (where the optimum is not unique, the iterate spreads small
+weights over a face of the optimal set)."""
+
 FINISH_ROUNDS_CERTIFIED = 6
 FINISH_SHORT_ABOVE = 300_000
 """Active-set rounds when the interior-point method has already certified the gap and ``K`` is above
@@ -190,7 +195,8 @@ class Problem:
 
     def violation(self, g: list[np.ndarray]) -> float:
         """Largest violation of the (non-constant) box constraints at ``g`` (<= 0: feasible)."""
-        return max(float(np.max(np.maximum(f.lo[m] - gi[m], gi[m] - f.hi[m]), initial=-np.inf)) for f, gi, m in zip(self.fams, g, self.masks))
+        return max(float(np.max(np.maximum(f.lo[m] - gi[m], gi[m] - f.hi[m]), initial=-np.inf))
+                   for f, gi, m in zip(self.fams, g, self.masks))
 
     def dual_value(self, S: np.ndarray) -> float:
         Lam = self.Lam_of_S(S)
