@@ -92,7 +92,7 @@ def _run_limited(loss: str, n: int, solver: str, limit: float) -> dict:
 
 def _path_rows(quick: bool) -> list[dict]:
     """A 50-value ``beta`` path at n = 10^4 (warm-started ``fit_path``) against cold single solves of the same betas."""
-    from convexscore.univariate.fast_path import fit_path
+    from convexscore import fit_path
 
     n = PATH_N[quick]
     x = np.random.default_rng(0).standard_normal(n)
@@ -100,7 +100,7 @@ def _path_rows(quick: bool) -> list[dict]:
     rows = []
     for loss in ("sm", "dsm"):
         betas = np.geomspace(*PATH_BETAS[loss], 50)
-        kw = {"loss": loss, "activation": "relu", "skip": True}
+        kw = {"objective": loss, "activation": "relu", "skip": True}
         if loss == "dsm":
             kw.update(sigma=SIGMA, noise=noise)
         start = time.perf_counter()

@@ -126,7 +126,7 @@ def test_registry_entry_point_returns_layout():
 
 
 def test_path_matches_single_solves():
-    from convexscore.univariate.fast_path import fit_path
+    from convexscore import fit_path
 
     x = _data("mixture", 40, seed=6)
     z = np.random.default_rng(7).standard_normal(x.size)
@@ -139,7 +139,7 @@ def test_path_matches_single_solves():
 
 
 def test_path_rejects_bad_input():
-    from convexscore.univariate.fast_path import fit_path
+    from convexscore import fit_path
 
     with pytest.raises(ValueError, match="betas"):
         fit_path(np.arange(5.0), [])
@@ -268,8 +268,7 @@ def test_absolute_value_family_returns_minimum_norm_member(loss):
 def test_path_continues_from_the_empty_support():
     """Above the Gaussian threshold the skip network has no neurons (z = 0); the path checks that z = 0 stays
     optimal from the dual point it implies, without interior-point iterations, and agrees with cold solves."""
-    from convexscore import gaussian_skip_threshold
-    from convexscore.univariate.fast_path import fit_path
+    from convexscore import fit_path, gaussian_skip_threshold
 
     x = _data("gauss", 300, seed=11)
     top = gaussian_skip_threshold(x, "relu")

@@ -29,7 +29,6 @@ from .fast import (
     solve_fast,
     support_of,
 )
-from .fit import denoising_program, score_matching_program
 from .programs import ConvexProgram, objective
 
 CONTINUATION_ROUNDS = 12
@@ -52,47 +51,6 @@ def _continue(P: Problem, z_prev: np.ndarray, tol: float, rounds: int = CONTINUA
         return None
     lam = P.dual_point(S)
     return FastResult(z, value, lam, lower, gap, rel, max_violation(P.prog, lam), 0, S)
-
-
-def fit_path(
-    x,
-    betas,
-    loss: str = "sm",
-    activation: str = "relu",
-    skip: bool = False,
-    sigma: float | None = None,
-    noise=None,
-    tol: float = TOL,
-    warm_start: bool = True,
-) -> list[FastResult]:
-    """Solve the program for every ``beta`` in ``betas`` (any order; results come back in that order).
-
-    ``loss="sm"`` (score matching, every ``beta`` above the unboundedness threshold) or ``"dsm"`` (denoising; needs
-    ``sigma`` and the standard normal draws ``noise`` (n,), fixed along the path). The betas are solved from the
-    largest down. With ``warm_start`` (the default) each ``beta`` first continues the previous solution's support
-    (see the module notes; ``iterations == 0`` in its result marks a solve that needed no interior-point
-    iteration); ``warm_start=False`` solves every ``beta`` from scratch. Each result carries its own certified gap
-    (see :class:`~convexscore.univariate.fast.FastResult`).
-    """
-    betas = np.asarray(betas, dtype=np.float64).reshape(-1)
-    if betas.size == 0:
-        raise ValueError("betas is empty: pass at least one weight decay value")
-    if loss not in ("sm", "dsm"):
-        raise ValueError(f"unknown loss {loss!r}: use 'sm' (score matching) or 'dsm' (denoising score matching)")
-    if loss == "dsm" and (sigma is None or noise is None):
-        raise ValueError("denoising paths need sigma and noise (one standard normal draw per data point)")
-    order = np.argsort(-betas, kind="stable")
-    programs = []
-    for i in order:
-        if loss == "sm":
-            programs.append(score_matching_program(x, float(betas[i]), activation, skip))
-        else:
-            programs.append(denoising_program(x, float(betas[i]), sigma, noise, activation, skip))
-    solved = solve_path(programs, tol=tol, warm_start=warm_start)
-    out: list[FastResult | None] = [None] * betas.size
-    for i, res in zip(order, solved):
-        out[i] = res
-    return out  # type: ignore[return-value]
 
 
 def solve_path(programs: list[ConvexProgram], tol: float = TOL, warm_start: bool = True) -> list[FastResult]:
