@@ -100,21 +100,22 @@ def _ipm(P: Problem, prog: ConvexProgram, tol: float, max_iter: int, S0, verbose
         guess = support_arrays(P, *active_set_of_iterate(P, sl, sh, zl, zh))
         short = best is not None and best[4] <= tol and K > FINISH_SHORT_ABOVE
         fin = active_set_rounds(P, *guess, rounds=FINISH_ROUNDS_CERTIFIED if short else FINISH_ROUNDS)
-        if fin is None and best is not None:
-            # Where the optimum is not unique (e.g. the two-neuron family of Chapter 6) the restricted least-squares
-            # problem of a vertex guess can be singular and the rounds fail; the interior point then spreads small
-            # weights over a face of the optimal set. Dropping them keeps the certificate if the same dual point
-            # still bounds the gap.
-            zb = best[0]
-            big = np.where(np.abs(zb) > DUST * np.max(np.abs(zb), initial=0.0), zb, 0.0)
-            vb = objective(prog, big)
-            if (vb - best[2]) / max(1.0, abs(vb)) <= tol:
-                best = (big, vb, best[2], vb - best[2], (vb - best[2]) / max(1.0, abs(vb)), best[5])
         if fin is not None:
             zf, Sf = fin
             vf, lf = objective(prog, zf), P.dual_value(Sf)
             if best is None or vf - lf <= best[3]:
                 best = (zf, vf, lf, vf - lf, (vf - lf) / max(1.0, abs(vf)), Sf)
+    if best is not None and best[4] <= tol:
+        # Where the optimum is not unique (e.g. the two-neuron family of Chapter 6) the exact finish can fail (the
+        # restricted least-squares problem of a vertex guess is singular) and an interior point spreads small
+        # weights over a face of the optimal set. Dropping them is kept when the same dual point still certifies
+        # the gap, so the returned support does not hinge on rounding.
+        zb = best[0]
+        big = np.where(np.abs(zb) > DUST * np.max(np.abs(zb), initial=0.0), zb, 0.0)
+        if np.count_nonzero(big) < np.count_nonzero(zb):
+            vb = objective(prog, big)
+            if (vb - best[2]) / max(1.0, abs(vb)) <= tol:
+                best = (big, vb, best[2], vb - best[2], (vb - best[2]) / max(1.0, abs(vb)), best[5])
     if best is None or best[4] > tol:
         rel = float("nan") if best is None else best[4]
         raise SolverError(
