@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PDF = ROOT / "_build" / "convex-score-matching.pdf"
-MIN_PAGES = 150  # 271 pages on 2026-12-08; far fewer means chapters went missing
+MIN_PAGES = 150  # 288 pages on 2026-12-08; far fewer means chapters went missing
 CHAPTERS = 12
 
 
