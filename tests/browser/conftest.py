@@ -134,6 +134,16 @@ class OfflineBrowser(Browser):
     FLAGS = [*Browser.FLAGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
+def harness_page(src: str, script: str, width: int = 1280, height: int = 3000, delay_ms: int = 1000) -> str:
+    """A harness page: ``src`` (a path of the build) in a same-origin iframe with id ``page`` of the given size, and
+    ``script``, which defines ``run()``; it is called ``delay_ms`` after the page loaded and writes its JSON result
+    into ``<pre id="result">``."""
+    return (f'<!doctype html><html><body><pre id="result">pending</pre>\n'
+            f'<iframe id="page" src="{src}" width="{width}" height="{height}"></iframe>\n<script>\n{script}\n'
+            f"document.getElementById('page').addEventListener('load', () => setTimeout(run, {delay_ms}));\n"
+            "</script></body></html>")
+
+
 def run_harness(harness_html: str, page: str, executable: str) -> tuple[dict, list[tuple[str, int]]]:
     """Load ``harness_html`` (a page that loads a book page in a same-origin iframe, runs its checks there and
     writes JSON into ``<pre id="result">``) from a fresh local server; return that JSON and the server's request

@@ -12,25 +12,22 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .conftest import HTML, ROOT, run_harness
+from .conftest import HTML, ROOT, harness_page, run_harness
 
 LABS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
-HARNESS = """<!doctype html><html><body><pre id="result">pending</pre>
-<iframe id="lab" src="/notebooks/{page}" width="1280" height="3000"></iframe>
-<script>
-function run() {{
-  const win = document.getElementById('lab').contentWindow, doc = win.document, out = [];
-  for (const div of doc.querySelectorAll('div.csm-explore')) {{
+RUN_SCRIPT = """function run() {
+  const win = document.getElementById('page').contentWindow, doc = win.document, out = [];
+  for (const div of doc.querySelectorAll('div.csm-explore')) {
     const name = div.id.replace('csm-explore-', ''), anim = win['animcsm_' + name];
     const slider = div.querySelector('input[type=range].anim-slider'), img = div.querySelector('img');
-    const r = {{name: name, has_anim: !!anim, has_slider: !!slider, n: slider ? Number(slider.max) + 1 : 0}};
-    if (anim && slider) {{
+    const r = {name: name, has_anim: !!anim, has_slider: !!slider, n: slider ? Number(slider.max) + 1 : 0};
+    if (anim && slider) {
       r.start = Number(slider.value);
       r.src0 = img.src;
       const target = r.start == 0 ? r.n - 1 : 0;
       slider.value = String(target);
-      slider.dispatchEvent(new Event('input', {{bubbles: true}}));
+      slider.dispatchEvent(new Event('input', {bubbles: true}));
       r.target = target;
       r.src1 = img.src;
       r.shows_target = img.src === anim.frames[target].src;
@@ -40,22 +37,20 @@ function run() {{
       r.after_next = Number(slider.value);
       r.src2 = img.src;
       r.alt = img.alt;
-    }}
+    }
     out.push(r);
-  }}
+  }
   const res = win.performance.getEntriesByType('resource').map(e => e.name);
-  document.getElementById('result').textContent = JSON.stringify({{explorations: out, resources: res,
-                                                                   origin: win.location.origin}});
-}}
-document.getElementById('lab').addEventListener('load', () => setTimeout(run, 2000));
-</script></body></html>"""
+  document.getElementById('result').textContent = JSON.stringify({explorations: out, resources: res,
+                                                                   origin: win.location.origin});
+}"""
 
 
 _results: dict[str, tuple[dict, list]] = {}
 
 
 def _run(page: str, executable: str) -> tuple[dict, list]:
-    return run_harness(HARNESS.format(page=page), page, executable)
+    return run_harness(harness_page(f"/notebooks/{page}", RUN_SCRIPT, delay_ms=2000), page, executable)
 
 
 def result(lab: str, browser) -> tuple[dict, list]:

@@ -12,43 +12,38 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .conftest import HTML, run_harness
+from .conftest import HTML, harness_page, run_harness
 
 PAGES = sorted(str(p.relative_to(HTML)) for sub in ("book", "notebooks") for p in (HTML / sub).glob("*.html"))
 WIDTH = 1280
 SLACK_PX = 1.0  # sub-pixel rounding of the layout
 
-HARNESS = """<!doctype html><html><body><pre id="result">pending</pre>
-<iframe id="page" src="/{page}" width="{width}" height="2000"></iframe>
-<script>
-function measure() {{
+RUN_SCRIPT = """function measure() {
   const win = document.getElementById('page').contentWindow, doc = win.document, out = [];
-  for (const c of doc.querySelectorAll('mjx-container[display="true"]')) {{
+  for (const c of doc.querySelectorAll('mjx-container[display="true"]')) {
     const math = c.querySelector('mjx-math'), column = c.parentElement;
     const holder = c.closest('[id]');
-    out.push({{width: math.getBoundingClientRect().width, column: column.clientWidth,
-              where: holder ? holder.id : '', text: (c.textContent || '').slice(0, 80)}});
-  }}
-  document.getElementById('result').textContent = JSON.stringify({{
+    out.push({width: math.getBoundingClientRect().width, column: column.clientWidth,
+              where: holder ? holder.id : '', text: (c.textContent || '').slice(0, 80)});
+  }
+  document.getElementById('result').textContent = JSON.stringify({
     typeset: !!(win.MathJax && win.MathJax.startup), equations: out,
-    mathjax_errors: doc.querySelectorAll('mjx-merror').length}});
-}}
-function run() {{
+    mathjax_errors: doc.querySelectorAll('mjx-merror').length});
+}
+function run() {
   const win = document.getElementById('page').contentWindow;
-  if (win.MathJax && win.MathJax.startup && win.MathJax.startup.promise) {{
+  if (win.MathJax && win.MathJax.startup && win.MathJax.startup.promise) {
     win.MathJax.startup.promise.then(() => setTimeout(measure, 200));
-  }} else {{
+  } else {
     measure();
-  }}
-}}
-document.getElementById('page').addEventListener('load', () => setTimeout(run, 1000));
-</script></body></html>"""
+  }
+}"""
 
 _results: dict[str, dict] = {}
 
 
 def _measure(page: str, executable: str) -> dict:
-    return run_harness(HARNESS.format(page=page, width=WIDTH), page, executable)[0]
+    return run_harness(harness_page(f"/{page}", RUN_SCRIPT, width=WIDTH, height=2000), page, executable)[0]
 
 
 def measured(page: str, browser) -> dict:
