@@ -47,21 +47,21 @@ passes over the slacks and multipliers the rest. Score matching at beta = 10 nee
 10^5 and 47 at 10^6 (its first iterates are badly centred and take short steps), denoising 17-26, score matching
 at beta = 10^4 7-8: 550x (beta = 10^4), 2,100x (denoising) and 3,400x (beta = 10) ``np.sort`` at n = 10^6. Just
 above the score-matching threshold (beta <= 2 tau at n = 10^4) the iterates can stall: :func:`solve_fast` then
-raises and :func:`solve` falls back to the sparse CVXPY program.
+raises and the solver registry (:mod:`..solvers`) falls back to the sparse CVXPY program.
 
 The solver stops when the certified relative gap ``(P(z) - D(lam)) / max(1, |P(z)|)`` is below ``tol``, with
 ``P`` the primal objective of the program at the recovered ``z`` and ``D`` the dual objective at a feasible dual
 point (the interior iterate, or the one implied by the crossover's scores), both computed in O(n).
 
 Package layout (one layer per module): :mod:`.structure` (the dual structure and precomputed arrays),
-:mod:`.newton` (the Newton system), :mod:`.ipm` (the interior-point loop and :func:`solve`), :mod:`.finish`
+:mod:`.newton` (the Newton system), :mod:`.ipm` (the interior-point loop, :func:`solve_fast`), :mod:`.finish`
 (primal read-off, crossover, active-set rounds, certificate).
 """
 from __future__ import annotations
 
 from .finish import active_set_rounds, max_violation, minimum_norm_ends, support_of
-from .ipm import solve, solve_fast
+from .ipm import solve_fast
 from .structure import TOL, FastResult, Problem
 
-__all__ = ["TOL", "FastResult", "Problem", "active_set_rounds", "max_violation", "minimum_norm_ends", "solve",
+__all__ = ["TOL", "FastResult", "Problem", "active_set_rounds", "max_violation", "minimum_norm_ends",
            "solve_fast", "support_of"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..programs import ConvexProgram, SolverError, SolverOutput, objective
+from ..programs import ConvexProgram, SolverError, objective
 from .finish import (
     active_set_of_iterate,
     active_set_rounds,
@@ -131,24 +131,3 @@ def _ipm(P: Problem, prog: ConvexProgram, tol: float, max_iter: int, S0, verbose
     lam = P.dual_point(S)
     viol = max_violation(prog, lam)
     return FastResult(z, value, lam, lower, gap, rel, viol, it, S)
-
-
-
-def solve(prog: ConvexProgram) -> SolverOutput:
-    """The solver-registry entry point (``solver="fast"``).
-
-    With fewer than 3 distinct inputs, or if the interior-point method cannot certify the gap within its iteration
-    budget, the sparse CVXPY program is solved instead and the status says so.
-    """
-    from ..programs import solve_sparse
-
-    if prog.knots.K < 3:
-        out = solve_sparse(prog)
-        return SolverOutput(out.z, f"{out.status} (fewer than 3 distinct inputs; cvxpy fallback)", out.solver_value)
-    try:
-        res = solve_fast(prog)
-    except SolverError:
-        out = solve_sparse(prog)
-        return SolverOutput(out.z, f"{out.status} (fast solver not certified; cvxpy fallback)", out.solver_value)
-    return SolverOutput(res.z, "optimal", res.value, dual=res.dual)
-
